@@ -1,0 +1,111 @@
+import { decodeTensor, encodeTensor, fromFloat16Bits, toFloat16Bits, WireError, WIRE_VERSION } from '../../../runtime/wire';
+
+function reason(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof WireError) return e.reason;
+    throw e;
+  }
+  throw new Error('expected a WireError');
+}
+
+describe('tensor frame', () => {
+  test('round-trips a uint8 image byte for byte', () => {
+    const pixels = Uint8Array.from({ length: 32 * 32 * 3 }, (_, i) => (i * 7) % 256);
+    const frame = encodeTensor(pixels, [32, 32, 3], 'uint8');
+    expect(frame.length).toBe(8 + 3 * 4 + 3072);
+    const t = decodeTensor(frame);
+    expect(t).toEqual({ dtype: 'uint8', shape: [32, 32, 3], data: pixels });
+  });
+
+  test('round-trips float32 exactly, including a frame sliced at an odd byte offset', () => {
+    const values = Float32Array.from([0, -1.5, 3.1415927, 1e-30, -65504, 123456.789]);
+    const frame = encodeTensor(values, [2, 3], 'float32');
+    // Kafka clients hand over slices of a larger buffer: decoding must not assume alignment.
+    const big = Buffer.alloc(frame.length + 3);
+    frame.copy(big, 3);
+    const t = decodeTensor(big.subarray(3));
+    expect(t.dtype).toBe('float32');
+    expect(t.shape).toEqual([2, 3]);
+    expect(Array.from(t.data)).toEqual(Array.from(values));
+  });
+
+  test('float16 halves the payload and keeps values within half precision', () => {
+    const values = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i) * 10);
+    const f32 = encodeTensor(values, [4, 4, 4], 'float32');
+    const f16 = encodeTensor(values, [4, 4, 4], 'float16');
+    expect(f32.length - f16.length).toBe(64 * 2);
+    const t = decodeTensor(f16);
+    expect(t.dtype).toBe('float16');
+    expect(t.data).toBeInstanceOf(Float32Array);
+    values.forEach((v, i) => expect(Math.abs(t.data[i] - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -11 + 1e-7));
+  });
+
+  test('layout is the documented one: magic, version, dtype, rank, flags, uint32 LE dims', () => {
+    const frame = encodeTensor(Float32Array.from([1]), [1], 'float32');
+    expect(Array.from(frame)).toEqual([0x44, 0x44, 0x4e, 0x54, WIRE_VERSION, 3, 1, 0, 1, 0, 0, 0, 0, 0, 0x80, 0x3f]);
+  });
+
+  test.each([
+    ['empty value', () => decodeTensor(Buffer.alloc(0)), 'empty'],
+    ['null value', () => decodeTensor(null), 'empty'],
+    ['JSON text (the authors\' format)', () => decodeTensor(Buffer.from('[[[0.1,0.2]]]')), 'bad-magic'],
+    ['unknown version', () => decodeTensor(patch(encodeTensor(new Uint8Array(3), [3], 'uint8'), 4, 2)), 'unsupported-version'],
+    ['unknown dtype', () => decodeTensor(patch(encodeTensor(new Uint8Array(3), [3], 'uint8'), 5, 9)), 'bad-dtype'],
+    ['rank 0', () => decodeTensor(patch(encodeTensor(new Uint8Array(3), [3], 'uint8'), 6, 0)), 'bad-shape'],
+    ['rank 9', () => decodeTensor(patch(encodeTensor(new Uint8Array(3), [3], 'uint8'), 6, 9)), 'bad-shape'],
+    ['non-zero flags', () => decodeTensor(patch(encodeTensor(new Uint8Array(3), [3], 'uint8'), 7, 1)), 'bad-flags'],
+    ['zero dimension', () => decodeTensor(patch(encodeTensor(new Uint8Array(3), [3], 'uint8'), 8, 0)), 'bad-shape'],
+    ['truncated shape', () => decodeTensor(encodeTensor(new Uint8Array(6), [2, 3], 'uint8').subarray(0, 13)), 'truncated'],
+    ['short payload', () => decodeTensor(encodeTensor(new Uint8Array(6), [2, 3], 'uint8').subarray(0, 20)), 'length-mismatch'],
+    ['trailing bytes', () => decodeTensor(Buffer.concat([encodeTensor(new Uint8Array(6), [6], 'uint8'), Buffer.from([0])])), 'length-mismatch'],
+    ['NaN in float32', () => decodeTensor(encodeTensor(Float32Array.from([1, NaN]), [2], 'float32')), 'non-finite'],
+    ['Infinity in float16', () => decodeTensor(encodeTensor(Float32Array.from([1e6]), [1], 'float16')), 'non-finite'],
+  ])('rejects %s', (_name, fn, expected) => {
+    expect(reason(fn)).toBe(expected);
+  });
+
+  test('refuses to encode inconsistent tensors', () => {
+    expect(reason(() => encodeTensor(new Uint8Array(5), [2, 3], 'uint8'))).toBe('length-mismatch');
+    expect(reason(() => encodeTensor(new Float32Array(6), [2, 3], 'uint8'))).toBe('bad-dtype');
+    expect(reason(() => encodeTensor(new Uint8Array(0), [], 'uint8'))).toBe('bad-shape');
+    expect(reason(() => encodeTensor(new Uint8Array(3), [1.5, 2], 'uint8'))).toBe('bad-shape');
+  });
+});
+
+describe('float16', () => {
+  test.each([
+    [0, 0x0000],
+    [-0, 0x8000],
+    [1, 0x3c00],
+    [-2, 0xc000],
+    [65504, 0x7bff],
+    [65520, 0x7c00], // rounds up to Infinity
+    [2 ** -14, 0x0400], // smallest normal
+    [2 ** -24, 0x0001], // smallest subnormal
+    [2 ** -26, 0x0000], // underflows to zero
+    [1 + 2 ** -11, 0x3c00], // tie → even
+    [1 + 3 * 2 ** -11, 0x3c02], // tie → even (up)
+    [Infinity, 0x7c00],
+  ])('%p ⇄ 0x%s', (value, bits) => {
+    expect(toFloat16Bits(value)).toBe(bits);
+  });
+
+  test('every finite half value survives a round trip', () => {
+    for (let bits = 0; bits < 0x10000; bits++) {
+      const exp = (bits >>> 10) & 0x1f;
+      if (exp === 0x1f) continue;
+      const v = fromFloat16Bits(bits);
+      const back = toFloat16Bits(v);
+      if (back !== bits && !(v === 0 && (back & 0x7fff) === 0)) throw new Error(`0x${bits.toString(16)} → ${v} → 0x${back.toString(16)}`);
+    }
+    expect(Number.isNaN(fromFloat16Bits(toFloat16Bits(NaN)))).toBe(true);
+  });
+});
+
+function patch(buf: Buffer, offset: number, value: number): Buffer {
+  const copy = Buffer.from(buf);
+  copy.writeUInt8(value, offset);
+  return copy;
+}
