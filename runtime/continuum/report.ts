@@ -1,0 +1,220 @@
+/**
+ * The experiment report (pure): raw device records of the early-exit run(s) and of the cloud-only baseline over the
+ * same images → the measures of the paper's §5.2, with the paper's numbers beside ours.
+ */
+import { PAPER, PaperNumbers } from './paper';
+import type { AnsweredRequest, RunRecords, WanBytes } from './records';
+import { latencyStats, LatencyStats, ratio } from './stats';
+
+export type Transport = 'direct' | 'mirrored';
+
+/** How the run was set up: echoed into the report so every figure says where it comes from. */
+export interface ExperimentSetup {
+  readonly env: string;
+  /** Layers in chain order; the first one holds the early exit the paper measures (`edge`). */
+  readonly layers: readonly string[];
+  readonly threshold: number;
+  readonly devices: number;
+  readonly images: number;
+  readonly brokersPerLayer: number;
+  /** Partitions of the worker input topics = worker replicas per layer. */
+  readonly partitions: number;
+  readonly wan: { readonly latencyMs: number; readonly bandwidthMbps: number | null };
+  /** Requests per second per device, or null for closed loop (send the next image when the answer arrives). */
+  readonly ratePerDevice: number | null;
+  readonly dataset: string;
+  readonly model: string;
+  readonly modelVersion: string;
+  readonly backend: string;
+  readonly host: string;
+}
+
+export interface ExperimentInput {
+  readonly setup: ExperimentSetup;
+  readonly earlyExit: ReadonlyArray<{ readonly transport: Transport; readonly run: RunRecords }>;
+  readonly cloudOnly: RunRecords;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+}
+
+/** Is every request answered exactly once? */
+export interface Delivery {
+  readonly sent: number;
+  /** Distinct requests answered. */
+  readonly answered: number;
+  readonly unanswered: number;
+  /** Answers beyond the first for the same request id (must be 0). */
+  readonly duplicates: number;
+}
+
+export interface WanPerRequest {
+  readonly up: number;
+  readonly down: number;
+  readonly total: number;
+}
+
+export interface CloudOnlySummary {
+  readonly delivery: Delivery;
+  readonly accuracy: number;
+  readonly responseTimeMs: LatencyStats;
+  readonly wanBytesPerRequest: WanPerRequest;
+  readonly throughputPerSecond: number;
+}
+
+export interface EarlyExitSummary {
+  readonly transport: Transport;
+  readonly delivery: Delivery;
+  /** Accuracy over all answered requests, each answered by whichever exit took it. */
+  readonly globalAccuracy: number;
+  readonly answeredPerLayer: Readonly<Record<string, number>>;
+  readonly exitLayer: string;
+  /** Share of answered requests answered at the exit layer. */
+  readonly exitShare: number;
+  /** Accuracy of the exit layer's answers. */
+  readonly exitAccuracyOnExitSet: number;
+  /** Accuracy of the full model (cloud-only run) on the same images. */
+  readonly fullModelAccuracyOnExitSet: number;
+  /** Share of exit answers that match the full model's prediction for the same image. */
+  readonly exitAgreementWithFullModel: number;
+  readonly responseTimeMs: {
+    readonly perLayer: Readonly<Record<string, LatencyStats>>;
+    readonly all: LatencyStats;
+    /** Cloud-only response times of the requests for the images this run answered at the exit (Fig. 7's 2nd set). */
+    readonly cloudOnlyOnExitSet: LatencyStats;
+  };
+  readonly speedUp: {
+    /** Cloud-only average / exit-answered average (the paper's "speed-up for early exits"). */
+    readonly earlyExits: number;
+    /** Cloud-only average / average over all requests (the paper's "total Edge response time" speed-up). */
+    readonly total: number;
+    readonly earlyExitsP50: number;
+    readonly totalP50: number;
+  };
+  /** 1 − all.avg / cloudOnly.avg: the abstract's "improvement of the response time". */
+  readonly responseTimeImprovement: number;
+  readonly wanBytesPerRequest: WanPerRequest;
+  readonly throughputPerSecond: number;
+}
+
+export interface ExperimentReport {
+  readonly kind: 'continuum-experiment';
+  readonly formatVersion: 1;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly setup: ExperimentSetup;
+  readonly cloudOnly: CloudOnlySummary;
+  readonly earlyExit: readonly EarlyExitSummary[];
+  readonly paper: PaperNumbers;
+}
+
+/** Keeps the first answer per request id: a duplicate answer must not count twice in any measure. */
+function firstAnswers(records: readonly AnsweredRequest[]): { unique: AnsweredRequest[]; duplicates: number } {
+  const seen = new Set<string>();
+  const unique: AnsweredRequest[] = [];
+  for (const r of records) {
+    if (seen.has(r.requestId)) continue;
+    seen.add(r.requestId);
+    unique.push(r);
+  }
+  return { unique, duplicates: records.length - unique.length };
+}
+
+function delivery(run: RunRecords, unique: number, duplicates: number): Delivery {
+  return { sent: run.sent, answered: unique, unanswered: Math.max(0, run.sent - unique), duplicates };
+}
+
+function accuracy(records: readonly AnsweredRequest[]): number {
+  return records.length === 0 ? NaN : records.filter((r) => r.prediction === r.label).length / records.length;
+}
+
+function wanPerRequest(bytes: WanBytes, requests: number): WanPerRequest {
+  return {
+    up: ratio(bytes.up, requests),
+    down: ratio(bytes.down, requests),
+    total: ratio(bytes.up + bytes.down, requests),
+  };
+}
+
+function summarizeCloudOnly(run: RunRecords): CloudOnlySummary {
+  const { unique, duplicates } = firstAnswers(run.records);
+  return {
+    delivery: delivery(run, unique.length, duplicates),
+    accuracy: accuracy(unique),
+    responseTimeMs: latencyStats(unique.map((r) => r.responseTimeMs)),
+    wanBytesPerRequest: wanPerRequest(run.wanBytes, run.sent),
+    throughputPerSecond: ratio(unique.length, run.durationMs / 1000),
+  };
+}
+
+function summarizeEarlyExit(
+  transport: Transport,
+  run: RunRecords,
+  layers: readonly string[],
+  cloudOnly: {
+    summary: CloudOnlySummary;
+    predictionByImage: ReadonlyMap<number, number>;
+    timesByImage: ReadonlyMap<number, readonly number[]>;
+  },
+): EarlyExitSummary {
+  const { unique, duplicates } = firstAnswers(run.records);
+  const exitLayer = layers[0];
+  const layerNames = [...layers, ...new Set(unique.map((r) => r.layer).filter((l) => !layers.includes(l)))];
+  const byLayer = new Map(layerNames.map((l) => [l, unique.filter((r) => r.layer === l)]));
+  const exitSet = byLayer.get(exitLayer) ?? [];
+  // The full model's answer for each exit-answered image, from the baseline run over the same images.
+  const matched = exitSet.filter((r) => cloudOnly.predictionByImage.has(r.imageId));
+  const fullPrediction = (r: AnsweredRequest) => cloudOnly.predictionByImage.get(r.imageId) as number;
+  const all = latencyStats(unique.map((r) => r.responseTimeMs));
+  const exit = latencyStats(exitSet.map((r) => r.responseTimeMs));
+  const base = cloudOnly.summary.responseTimeMs;
+  return {
+    transport,
+    delivery: delivery(run, unique.length, duplicates),
+    globalAccuracy: accuracy(unique),
+    answeredPerLayer: Object.fromEntries(layerNames.map((l) => [l, byLayer.get(l)!.length])),
+    exitLayer,
+    exitShare: ratio(exitSet.length, unique.length),
+    exitAccuracyOnExitSet: accuracy(exitSet),
+    fullModelAccuracyOnExitSet: ratio(matched.filter((r) => fullPrediction(r) === r.label).length, matched.length),
+    exitAgreementWithFullModel: ratio(matched.filter((r) => fullPrediction(r) === r.prediction).length, matched.length),
+    responseTimeMs: {
+      perLayer: Object.fromEntries(layerNames.map((l) => [l, latencyStats(byLayer.get(l)!.map((r) => r.responseTimeMs))])),
+      all,
+      cloudOnlyOnExitSet: latencyStats([...new Set(exitSet.map((r) => r.imageId))].flatMap((id) => cloudOnly.timesByImage.get(id) ?? [])),
+    },
+    speedUp: {
+      earlyExits: ratio(base.avg, exit.avg),
+      total: ratio(base.avg, all.avg),
+      earlyExitsP50: ratio(base.p50, exit.p50),
+      totalP50: ratio(base.p50, all.p50),
+    },
+    responseTimeImprovement: Number.isFinite(ratio(all.avg, base.avg)) ? 1 - all.avg / base.avg : NaN,
+    wanBytesPerRequest: wanPerRequest(run.wanBytes, run.sent),
+    throughputPerSecond: ratio(unique.length, run.durationMs / 1000),
+  };
+}
+
+export function buildReport(input: ExperimentInput): ExperimentReport {
+  if (input.setup.layers.length < 2) {
+    throw new Error(`setup.layers (${input.setup.layers.join(',')}) must name at least two layers: an exit layer and the last one`);
+  }
+  const summary = summarizeCloudOnly(input.cloudOnly);
+  const predictionByImage = new Map<number, number>();
+  const timesByImage = new Map<number, number[]>();
+  for (const r of firstAnswers(input.cloudOnly.records).unique) {
+    if (!predictionByImage.has(r.imageId)) predictionByImage.set(r.imageId, r.prediction);
+    timesByImage.set(r.imageId, [...(timesByImage.get(r.imageId) ?? []), r.responseTimeMs]);
+  }
+  return {
+    kind: 'continuum-experiment',
+    formatVersion: 1,
+    startedAt: input.startedAt,
+    finishedAt: input.finishedAt,
+    setup: input.setup,
+    cloudOnly: summary,
+    earlyExit: input.earlyExit.map(({ transport, run }) =>
+      summarizeEarlyExit(transport, run, input.setup.layers, { summary, predictionByImage, timesByImage }),
+    ),
+    paper: PAPER,
+  };
+}
