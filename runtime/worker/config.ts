@@ -1,0 +1,137 @@
+/**
+ * Worker configuration: parsed and validated once at start (env vars and/or CLI flags) into a typed object.
+ * Errors name the field and its env var, so a misconfigured pod fails fast with a readable message.
+ */
+import { hostname } from 'os';
+import { z } from 'zod';
+import type { SubModelManifest } from '../../models/manifest';
+
+const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+const Topic = z.string().regex(TOPIC, 'must be a Kafka topic name (letters, digits, . _ -; at most 249)');
+const Brokers = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s.length > 0))
+  .pipe(z.array(z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'must be host:port')).min(1, 'needs at least one host:port'));
+
+export const WorkerConfigSchema = z
+  .object({
+    model: z
+      .string()
+      .min(1)
+      .describe('sub-model folder (manifest.json + model.json): a file path or an http(s) URL'),
+    brokers: Brokers.describe('bootstrap servers of the cluster holding the input topic'),
+    inputTopic: Topic,
+    groupId: z.string().min(1).optional().describe('consumer group; default ddnn-worker.<inputTopic>'),
+    nextTopic: Topic.optional().describe("next layer's input topic; required when the sub-model forwards features"),
+    nextBrokers: Brokers.optional().describe('cluster of the next topic; default: brokers'),
+    answerTopic: Topic.optional().describe("one topic for all answers; default: each request's reply-topic header"),
+    answerBrokers: Brokers.optional().describe('cluster answers are written to; default: brokers'),
+    replyTopicPattern: z
+      .string()
+      .default('^[A-Za-z0-9._-]+$')
+      .refine((s) => isRegExp(s), 'must be a valid regular expression')
+      .describe('reply topics a request may name; others go to the dead-letter topic'),
+    dlqTopic: Topic.optional().describe('dead-letter topic; default <inputTopic>.dlq'),
+    threshold: z.coerce.number().min(0).max(1).default(0.8),
+    exitCriterion: z.enum(['max-prob', 'entropy']).default('max-prob'),
+    batchMaxSize: z.coerce.number().int().min(1).max(4096).default(16),
+    batchMaxWaitMs: z.coerce.number().min(0).max(60_000).default(5),
+    partitionsConcurrency: z.coerce.number().int().min(1).max(256).default(8),
+    featuresDtype: z.enum(['float32', 'float16']).default('float32'),
+    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    httpPort: z.coerce.number().int().min(-1).max(65535).default(8080).describe('health/metrics port; 0 = any free port, -1 = off'),
+    clientId: z.string().min(1).optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict()
+  .transform((c) => ({
+    ...c,
+    groupId: c.groupId ?? `ddnn-worker.${c.inputTopic}`,
+    nextBrokers: c.nextBrokers ?? c.brokers,
+    answerBrokers: c.answerBrokers ?? c.brokers,
+    dlqTopic: c.dlqTopic ?? `${c.inputTopic}.dlq`,
+    clientId: c.clientId ?? `ddnn-worker-${hostname()}-${process.pid}`,
+  }));
+
+export type WorkerConfigInput = z.input<typeof WorkerConfigSchema>;
+export type WorkerConfig = z.output<typeof WorkerConfigSchema>;
+
+/** Env var of every field: the constructs (issue 5) set these on the worker container. */
+export const WORKER_ENV: Record<keyof z.input<typeof WorkerConfigSchema>, string> = {
+  model: 'DDNN_MODEL',
+  brokers: 'DDNN_BROKERS',
+  inputTopic: 'DDNN_INPUT_TOPIC',
+  groupId: 'DDNN_GROUP_ID',
+  nextTopic: 'DDNN_NEXT_TOPIC',
+  nextBrokers: 'DDNN_NEXT_BROKERS',
+  answerTopic: 'DDNN_ANSWER_TOPIC',
+  answerBrokers: 'DDNN_ANSWER_BROKERS',
+  replyTopicPattern: 'DDNN_REPLY_TOPIC_PATTERN',
+  dlqTopic: 'DDNN_DLQ_TOPIC',
+  threshold: 'DDNN_THRESHOLD',
+  exitCriterion: 'DDNN_EXIT_CRITERION',
+  batchMaxSize: 'DDNN_BATCH_MAX_SIZE',
+  batchMaxWaitMs: 'DDNN_BATCH_MAX_WAIT_MS',
+  partitionsConcurrency: 'DDNN_PARTITIONS_CONCURRENCY',
+  featuresDtype: 'DDNN_FEATURES_DTYPE',
+  backend: 'DDNN_BACKEND',
+  httpPort: 'DDNN_HTTP_PORT',
+  clientId: 'DDNN_CLIENT_ID',
+  logLevel: 'DDNN_LOG_LEVEL',
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid worker configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates a config object (from code, the CLI or the environment). Throws ConfigError naming each bad field. */
+export function parseWorkerConfig(input: Record<string, unknown>): WorkerConfig {
+  const result = WorkerConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
+      const field = String(issue.path[0] ?? '(config)');
+      const env = WORKER_ENV[field as keyof typeof WORKER_ENV];
+      return `${field}${env ? ` (${env})` : ''}: ${issue.message}`;
+    }),
+  );
+}
+
+/** Picks the DDNN_* variables out of an environment; unset and empty variables are left out (defaults apply). */
+export function workerConfigFromEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [field, name] of Object.entries(WORKER_ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') out[field] = v;
+  }
+  return out;
+}
+
+/** Checks that the config wires the sub-model's outputs somewhere: fails at start, not on the first request. */
+export function checkConfigAgainstManifest(config: WorkerConfig, manifest: SubModelManifest): void {
+  const forwards = manifest.next !== null && manifest.outputs.some((o) => o.role === 'features');
+  if (forwards && !config.nextTopic) {
+    throw new ConfigError([
+      `nextTopic (${WORKER_ENV.nextTopic}): required, sub-model "${manifest.layer}" forwards features to layer "${manifest.next}"`,
+    ]);
+  }
+  if (!forwards && config.nextTopic) {
+    throw new ConfigError([`nextTopic (${WORKER_ENV.nextTopic}): sub-model "${manifest.layer}" is the last layer and forwards nothing`]);
+  }
+  if (!manifest.outputs.some((o) => o.role === 'exit') && !forwards) {
+    throw new ConfigError([`model (${WORKER_ENV.model}): sub-model "${manifest.layer}" has neither an exit nor a next layer`]);
+  }
+}
+
+function isRegExp(s: string): boolean {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
