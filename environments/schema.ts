@@ -1,0 +1,247 @@
+/**
+ * The typed, validated description of one experiment: which continuum layers exist, what Kafka each runs, which
+ * sub-model each layer serves and how the layers are linked. The cdk8s/cdktf apps and the local main job read
+ * these objects; every invalid combination is refused here, with the offending field's path in the message.
+ */
+import { z } from 'zod';
+
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$/, 'must be a DNS label: lowercase letters, digits and -, ≤ 30 chars');
+
+/** Kubernetes quantity, e.g. `500m`, `2`, `512Mi`, `10Gi`. */
+const quantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/, 'must be a Kubernetes quantity');
+
+export const Resources = z.object({
+  cpu: quantity.describe('CPU request; the limit is left unset so a pod can burst'),
+  memory: quantity.describe('memory request and limit'),
+});
+export type Resources = z.infer<typeof Resources>;
+
+export const Coordination = z.enum(['zookeeper', 'kraft']);
+export type Coordination = z.infer<typeof Coordination>;
+
+/** direct: a worker produces to the next layer's brokers over the WAN; mirrored: MirrorMaker 2 carries topics. */
+export const Transport = z.enum(['direct', 'mirrored']);
+export type Transport = z.infer<typeof Transport>;
+
+export const ExitCriterion = z.enum(['max-probability', 'entropy']);
+export type ExitCriterion = z.infer<typeof ExitCriterion>;
+
+/** How one layer's brokers are reached from outside their cluster (other layers, devices). */
+export const ExternalAccess = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('LoadBalancer'),
+    /** Host name advertised for broker N: `{ordinal}` is replaced; point it at static address N (Terraform output). */
+    hostPattern: z.string().includes('{ordinal}'),
+    port: z.number().int().min(1).max(65535).default(9094),
+  }),
+  z.object({
+    type: z.literal('NodePort'),
+    /** A node address (or VIP) reachable by the other layers and the devices. */
+    host: z.string().min(1),
+    /** Broker N is exposed on node port basePort + N. */
+    basePort: z.number().int().min(30000).max(32767).default(30094),
+  }),
+]);
+export type ExternalAccess = z.infer<typeof ExternalAccess>;
+
+export const KafkaSpec = z.object({
+  brokers: z.number().int().min(1).max(15),
+  /** ZooKeeper ensemble size or KRaft controller quorum size (odd: a quorum of 2 tolerates no more than 1). */
+  quorum: z.number().int().min(1).max(7).default(1),
+  storage: quantity.default('10Gi'),
+  storageClass: z.string().optional(),
+  resources: Resources.default({ cpu: '500m', memory: '2Gi' }),
+  /** Largest message (bytes): a 16×16×64 float32 feature map is 64 KiB; batches of them need headroom. */
+  messageMaxBytes: z.number().int().min(1024).default(8 * 1024 * 1024),
+  external: ExternalAccess,
+});
+export type KafkaSpec = z.infer<typeof KafkaSpec>;
+
+export const TopicSettings = z.object({
+  partitions: z.number().int().min(1).max(256),
+  replicationFactor: z.number().int().min(1).max(15),
+  minInSyncReplicas: z.number().int().min(1).max(15),
+  retentionMs: z.number().int().min(60_000).default(24 * 3600 * 1000),
+});
+export type TopicSettings = z.infer<typeof TopicSettings>;
+
+export const WorkerSpec = z.object({
+  /** Sub-model served on this layer: a sub-folder of the partitioned model (models/manifest.ts). */
+  subModel: z.string().min(1),
+  replicas: z.number().int().min(1).max(64),
+  resources: Resources.default({ cpu: '1', memory: '2Gi' }),
+  batch: z
+    .object({
+      maxSize: z.number().int().min(1).max(1024).default(16),
+      maxDelayMs: z.number().int().min(0).max(1000).default(5),
+    })
+    .default({}),
+});
+export type WorkerSpec = z.infer<typeof WorkerSpec>;
+
+export const OnPremNode = z.object({
+  name: dnsLabel,
+  address: z.string().min(1),
+  role: z.enum(['server', 'agent']),
+});
+export type OnPremNode = z.infer<typeof OnPremNode>;
+
+export const ClusterSpec = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('gke'),
+    nodes: z.number().int().min(1).max(100),
+    machineType: z.string().min(1),
+    diskSizeGb: z.number().int().min(10).default(50),
+  }),
+  z.object({
+    kind: z.literal('on-prem'),
+    /** k3s nodes the operator brings up with the synthesized bootstrap files. */
+    nodes: z.array(OnPremNode).min(1),
+    /** CIDRs the edge traffic comes from (opened on the cloud side's Kafka external listeners). */
+    egressCidrs: z.array(z.string()).min(1),
+  }),
+  /** The embedded default: brokers and workers as local processes (runtime/continuum); nothing to provision. */
+  z.object({ kind: z.literal('local') }),
+]);
+export type ClusterSpec = z.infer<typeof ClusterSpec>;
+
+export const LayerSpec = z.object({
+  name: dnsLabel,
+  cluster: ClusterSpec,
+  kafka: KafkaSpec,
+  /** Settings of the topics this layer's worker consumes (and of the others created in this cluster). */
+  topics: TopicSettings,
+  /** Absent when the layer only runs Kafka (e.g. the device-facing edge of a cloud-only run). */
+  worker: WorkerSpec.optional(),
+});
+export type LayerSpec = z.infer<typeof LayerSpec>;
+
+export const CloudSpec = z.object({
+  project: z.string().min(1),
+  region: z.string().min(1),
+  zone: z.string().min(1),
+  /** Terraform state in a GCS bucket when set; local state otherwise. */
+  stateBucket: z.string().optional(),
+  networkCidr: z.string().default('10.20.0.0/20'),
+  podCidr: z.string().default('10.24.0.0/14'),
+  serviceCidr: z.string().default('10.28.0.0/20'),
+});
+export type CloudSpec = z.infer<typeof CloudSpec>;
+
+export const ImageRef = z
+  .object({
+    repository: z.string().min(1),
+    tag: z.string().min(1).optional(),
+    digest: z.string().regex(/^sha256:[a-f0-9]{64}$/).optional(),
+  })
+  .refine((i) => i.tag !== undefined || i.digest !== undefined, { message: 'needs a tag or a digest' })
+  .refine((i) => i.tag !== 'latest', { message: 'tag must be pinned, not latest', path: ['tag'] });
+export type ImageRef = z.infer<typeof ImageRef>;
+
+export const EnvironmentSchema = z
+  .object({
+    name: dnsLabel,
+    description: z.string().min(1),
+    namespace: dnsLabel.default('ddnn'),
+    coordination: Coordination,
+    transport: Transport,
+    /** Early-exit threshold on the exit criterion (max softmax probability ≥ threshold answers). */
+    threshold: z.number().min(0).max(1),
+    exitCriterion: ExitCriterion.default('max-probability'),
+    model: z.object({
+      name: z.string().min(1),
+      /** Folder (file path, gs:// or http(s) URL) of the partitioned model; each worker gets `<location>/<subModel>`. */
+      location: z.string().min(1),
+    }),
+    workerImage: ImageRef,
+    topics: z
+      .object({
+        prefix: z.string().regex(/^[a-zA-Z0-9._-]+$/).default('ddnn'),
+      })
+      .default({}),
+    /** Layers in chain order: the first faces the devices, each worker forwards to the next layer's worker. */
+    layers: z.array(LayerSpec).min(1),
+    federation: z
+      .object({
+        engine: z.enum(['kubefed', 'karmada', 'none']).default('kubefed'),
+        /** Layer whose cluster hosts the federation control plane. */
+        hostLayer: z.string().optional(),
+      })
+      .default({}),
+    security: z
+      .object({
+        /** Security of the external (cross-layer) listener; the internal listener stays inside NetworkPolicies. */
+        externalListener: z.enum(['SASL_SSL', 'PLAINTEXT']).default('SASL_SSL'),
+      })
+      .default({}),
+    cloud: CloudSpec.optional(),
+    /** Simulated devices for runs of this environment (runtime/devices). */
+    devices: z.object({ count: z.number().int().min(1).max(1000) }).default({ count: 1 }),
+  })
+  .superRefine((env, ctx) => {
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
+
+    const names = env.layers.map((l) => l.name);
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i) issue(['layers', i, 'name'], `layer name "${n}" is used twice`);
+    });
+
+    env.layers.forEach((layer, i) => {
+      const at = (...p: (string | number)[]) => ['layers', i, ...p];
+      const { brokers, quorum } = layer.kafka;
+      const t = layer.topics;
+      if (t.replicationFactor > brokers)
+        issue(at('topics', 'replicationFactor'), `replicationFactor (${t.replicationFactor}) must be ≤ kafka.brokers (${brokers})`);
+      if (t.minInSyncReplicas > t.replicationFactor)
+        issue(at('topics', 'minInSyncReplicas'), `minInSyncReplicas (${t.minInSyncReplicas}) must be ≤ replicationFactor (${t.replicationFactor})`);
+      if (quorum > 1 && quorum % 2 === 0)
+        issue(at('kafka', 'quorum'), `quorum (${quorum}) must be odd: an even quorum tolerates no more failures than one less`);
+      if (layer.worker && layer.worker.replicas > t.partitions)
+        issue(at('worker', 'replicas'), `worker.replicas (${layer.worker.replicas}) must be ≤ topics.partitions (${t.partitions}): extra consumers would sit idle`);
+      if (layer.cluster.kind === 'gke' && !env.cloud) issue(['cloud'], `layer "${layer.name}" runs on GKE, so cloud (project, region, zone) is required`);
+      if (layer.cluster.kind === 'on-prem' && !layer.cluster.nodes.some((n) => n.role === 'server'))
+        issue(at('cluster', 'nodes'), 'an on-prem cluster needs at least one node with role "server"');
+    });
+
+    const workers = env.layers.filter((l) => l.worker);
+    if (workers.length === 0) issue(['layers'], 'at least one layer must run a worker (worker.subModel)');
+    const firstWorker = env.layers.findIndex((l) => l.worker);
+    env.layers.forEach((l, i) => {
+      if (i > firstWorker && !l.worker) issue(['layers', i, 'worker'], `layer "${l.name}" sits after the first worker, so it must run a worker to continue the chain`);
+    });
+    const kinds = new Set(env.layers.map((l) => l.cluster.kind));
+    if (kinds.has('local') && kinds.size > 1) issue(['layers'], 'cluster.kind "local" cannot be mixed with real clusters');
+    if (env.federation.hostLayer !== undefined && !names.includes(env.federation.hostLayer))
+      issue(['federation', 'hostLayer'], `hostLayer "${env.federation.hostLayer}" is not a layer (${names.join(', ')})`);
+  });
+
+/** What an environment file writes (defaults may be left out). */
+export type EnvironmentInput = z.input<typeof EnvironmentSchema>;
+/** A validated environment with every default filled in. */
+export type Environment = z.output<typeof EnvironmentSchema>;
+
+/** Thrown for an invalid environment; the message lists every offending field by path. */
+export class InvalidEnvironmentError extends Error {
+  constructor(
+    readonly environment: string,
+    readonly issues: z.ZodIssue[],
+  ) {
+    super(
+      `environment "${environment}" is invalid:\n` +
+        issues.map((i) => `  - ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('\n'),
+    );
+    this.name = 'InvalidEnvironmentError';
+  }
+}
+
+export function parseEnvironment(input: unknown): Environment {
+  const result = EnvironmentSchema.safeParse(input);
+  if (!result.success) {
+    const name = typeof input === 'object' && input !== null && 'name' in input ? String((input as { name: unknown }).name) : '?';
+    throw new InvalidEnvironmentError(name, result.error.issues);
+  }
+  return result.data;
+}
