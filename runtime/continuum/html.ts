@@ -107,16 +107,18 @@ function responseTimeFigure(report: ExperimentReport): string {
 /** Empirical CDF of response times per set (not in the paper; shows the tails the averages hide). */
 function cdfFigure(samples: ReadonlyMap<string, readonly number[]> | undefined): string {
   if (!samples || samples.size === 0) return '';
-  const palette = [COLORS.direct, COLORS.mirrored, COLORS.cloudOnly, ...COLORS.extra];
+  const color = (name: string, i: number) =>
+    name.includes('cloud-only') ? COLORS.cloudOnly : name.includes('mirrored') ? COLORS.mirrored : name.includes('direct') ? COLORS.direct : COLORS.extra[i % COLORS.extra.length];
   const series = [...samples.entries()].map(([name, values], i) => {
     const sorted = [...values].sort((a, b) => a - b);
     const step = Math.max(1, Math.floor(sorted.length / 200));
     const points = sorted.filter((_, j) => j % step === 0 || j === sorted.length - 1).map((v, j, arr) => ({ x: v, y: (j + 1) / arr.length }));
-    return { name, color: palette[i % palette.length], points };
+    const dashed = !name.includes('all') && !name.includes('cloud-only');
+    return { name, color: color(name, i), points, dashed };
   });
   return figure(
-    lineChart({ title: 'Response-time CDF', xLabel: 'response time (ms)', yLabel: 'share of requests', series, formatX: (v) => ms(v, 0), formatY: (v) => pct(v, 0) }),
-    'Share of requests answered within a given time.',
+    lineChart({ title: 'Response-time CDF', xLabel: 'response time (ms)', yLabel: 'share of requests', series, formatX: (v) => ms(v, 0), formatY: (v) => pct(v, 0), linearX: true }),
+    'Share of requests answered within a given time (dashed: the exit-answered requests only).',
   );
 }
 

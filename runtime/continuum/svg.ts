@@ -36,6 +36,8 @@ export interface LineChartSpec {
   readonly xTicks?: readonly number[];
   readonly formatX?: (v: number) => string;
   readonly formatY?: (v: number) => string;
+  /** A 0-based linear x axis with round ticks even for few distinct x (distributions). @default false */
+  readonly linearX?: boolean;
   /** Draw a marker on each point (for sparse series such as the partition sweep). */
   readonly markers?: boolean;
 }
@@ -136,7 +138,7 @@ export function lineChart(spec: LineChartSpec): string {
   const distinct = [...new Set(pts.map((p) => p.x))].sort((a, b) => a - b);
   // Few distinct x (a sweep): label each one. Many (a distribution): a 0-based linear axis with round ticks.
   const linear = niceMax(Math.max(0, ...distinct));
-  const xs = spec.xTicks ?? (distinct.length <= 12 ? distinct : [0, 1, 2, 3, 4, 5].map((i) => (linear * i) / 5));
+  const xs = spec.xTicks ?? (distinct.length <= 12 && !spec.linearX ? distinct : [0, 1, 2, 3, 4, 5].map((i) => (linear * i) / 5));
   const xMin = Math.min(...xs, ...pts.map((p) => p.x));
   const xMax = Math.max(...xs, ...pts.map((p) => p.x));
   const yMax = niceMax(Math.max(0, ...pts.map((p) => p.y)));

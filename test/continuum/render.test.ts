@@ -3,7 +3,7 @@ import { buildReport } from '../../runtime/continuum/report';
 import { buildSweep } from '../../runtime/continuum/sweep';
 import { barChart, escapeXml, lineChart, niceMax } from '../../runtime/continuum/svg';
 import { renderReport, renderTable } from '../../runtime/continuum/table';
-import { cloudOnlyRun, earlyExitRun, input } from './fixtures';
+import { earlyExitRun, input } from './fixtures';
 
 const both = buildReport({
   ...input,
