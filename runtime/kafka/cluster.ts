@@ -1,0 +1,340 @@
+/**
+ * A named local Apache Kafka cluster on 127.0.0.1: 1–3 brokers coordinated by ZooKeeper or KRaft,
+ * free ports, its own data directory, logs in files, and a stop that leaves no JVM behind.
+ *
+ * Every broker has two client listeners:
+ *   INTERNAL  same-layer clients and inter-broker traffic  → `bootstrapServers`
+ *   WAN       clients on another layer of the continuum     → `wanBootstrapServers`
+ * With a `wan` shape, each WAN listener advertises its port on a WanLink proxy, so a client that
+ * bootstraps through the link keeps going through it for every broker.
+ */
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Kafka, type Admin } from 'kafkajs';
+import {
+  brokerProperties,
+  LISTENER,
+  renderProperties,
+  zookeeperProperties,
+  type BrokerTuning,
+  type Coordination,
+  type ListenerSpec,
+  type Properties,
+} from './broker-settings';
+import { clientConfig } from './client-settings';
+import { kafkaDistribution, REPO_ROOT, type KafkaDistribution } from './distribution';
+import { JvmProcess } from './jvm-process';
+import { freePorts, waitForPort } from './ports';
+import { createTopics, type TopicSpec } from './topics';
+import { WanLink, type WanLinkOptions } from './wan-link';
+
+const HOST = '127.0.0.1';
+
+export interface ClusterOptions {
+  /** Cluster name, e.g. 'edge'; names its data directory and its processes. */
+  readonly name: string;
+  /** @default 1 */
+  readonly brokers?: number;
+  /** @default 'kraft' */
+  readonly coordination?: Coordination;
+  /** Put a WAN link (latency, bandwidth, cut/heal) in front of the WAN listeners. */
+  readonly wan?: WanLinkOptions;
+  /** @default <repo>/.kafka/<name>-<random> */
+  readonly dataDir?: string;
+  /** Keep the data directory (logs included) after stop(). @default false */
+  readonly keepDataDir?: boolean;
+  /** Heap per broker JVM. @default 384 */
+  readonly heapMb?: number;
+  readonly defaultReplicationFactor?: number;
+  readonly minInsyncReplicas?: number;
+  readonly tuning?: Partial<BrokerTuning>;
+  readonly overrides?: Readonly<Record<string, string>>;
+  /** @default 90000 */
+  readonly readyTimeoutMs?: number;
+  /** Fetch the Kafka jars if they are missing. @default true */
+  readonly fetch?: boolean;
+}
+
+interface BrokerSlot {
+  readonly nodeId: number;
+  readonly dir: string;
+  readonly props: Properties;
+  readonly propsFile: string;
+  readonly logFile: string;
+  readonly outFile: string;
+  process?: JvmProcess;
+}
+
+export class KafkaCluster {
+  private zookeeper?: JvmProcess;
+  private stopped = false;
+
+  private constructor(
+    readonly name: string,
+    readonly coordination: Coordination,
+    readonly dataDir: string,
+    /** Same-layer clients: `host:port,...` of the INTERNAL listeners. */
+    readonly bootstrapServers: string,
+    /** Clients on another layer: through the WAN link when there is one. */
+    readonly wanBootstrapServers: string,
+    /** The emulated WAN in front of this cluster, if `wan` was given. */
+    readonly wanLink: WanLink | undefined,
+    private readonly slots: BrokerSlot[],
+    private readonly dist: KafkaDistribution,
+    private readonly options: ClusterOptions,
+    private readonly zkSpec?: { port: number; propsFile: string; logFile: string; outFile: string },
+  ) {}
+
+  get brokerCount(): number {
+    return this.slots.length;
+  }
+
+  /** The node ids (broker.id / node.id), index i ↔ broker i. */
+  get nodeIds(): number[] {
+    return this.slots.map((s) => s.nodeId);
+  }
+
+  /** Kafka's own log of broker i, for error messages and debugging. */
+  brokerLogFile(i: number): string {
+    return this.slot(i).logFile;
+  }
+
+  /** JVM pids of everything this cluster runs (brokers, ZooKeeper). */
+  pids(): number[] {
+    const ps = this.slots.map((s) => s.process).filter((p): p is JvmProcess => !!p?.running);
+    if (this.zookeeper?.running) ps.push(this.zookeeper);
+    return ps.map((p) => p.pid);
+  }
+
+  /** A kafkajs client for same-layer use (`wan: true` goes through the WAN listeners). */
+  client(clientId: string, opts: { wan?: boolean } = {}): Kafka {
+    return new Kafka(clientConfig(clientId, opts.wan ? this.wanBootstrapServers : this.bootstrapServers));
+  }
+
+  async withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = this.client(`${this.name}-admin`).admin();
+    await admin.connect();
+    try {
+      return await fn(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async createTopics(specs: readonly TopicSpec[]): Promise<void> {
+    await this.withAdmin((admin) => createTopics(admin, specs, this.slots.length));
+  }
+
+  static async start(options: ClusterOptions): Promise<KafkaCluster> {
+    const n = options.brokers ?? 1;
+    if (!Number.isInteger(n) || n < 1 || n > 3) throw new Error(`brokers (${n}) must be 1, 2 or 3`);
+    if (!/^[a-z][a-z0-9-]*$/.test(options.name)) throw new Error(`name "${options.name}" must match [a-z][a-z0-9-]*`);
+    const coordination = options.coordination ?? 'kraft';
+    const dist = kafkaDistribution({ fetch: options.fetch });
+    const dataDir =
+      options.dataDir ?? path.join(REPO_ROOT, '.kafka', `${options.name}-${randomBytes(3).toString('hex')}`);
+    mkdirSync(dataDir, { recursive: true });
+
+    // internal, wan and (kraft) controller port per broker, plus ZooKeeper's.
+    const perBroker = coordination === 'kraft' ? 3 : 2;
+    const ports = await freePorts(n * perBroker + (coordination === 'zookeeper' ? 1 : 0));
+    const internal = (i: number) => ports[i * perBroker];
+    const wanDirect = (i: number) => ports[i * perBroker + 1];
+    const controller = (i: number) => ports[i * perBroker + 2];
+    const zkPort = coordination === 'zookeeper' ? ports[n * perBroker] : undefined;
+
+    let wanLink: WanLink | undefined;
+    if (options.wan) {
+      wanLink = await WanLink.start(
+        Array.from({ length: n }, (_, i) => ({ listenPort: 0, targetHost: HOST, targetPort: wanDirect(i) })),
+        options.wan,
+      );
+    }
+    const wanAdvertised = (i: number) => (wanLink ? wanLink.ports[i] : wanDirect(i));
+    const voters = Array.from({ length: n }, (_, i) => `${i + 1}@${HOST}:${controller(i)}`);
+
+    const slots: BrokerSlot[] = [];
+    for (let i = 0; i < n; i++) {
+      const nodeId = i + 1;
+      const dir = path.join(dataDir, `broker-${nodeId}`);
+      mkdirSync(dir, { recursive: true });
+      const listeners: ListenerSpec[] = [
+        { name: LISTENER.internal, bind: { host: HOST, port: internal(i) } },
+        { name: LISTENER.wan, bind: { host: HOST, port: wanDirect(i) }, advertised: { host: HOST, port: wanAdvertised(i) } },
+      ];
+      const props = brokerProperties({
+        nodeId,
+        coordination,
+        clusterSize: n,
+        listeners,
+        controllerListener:
+          coordination === 'kraft' ? { name: LISTENER.controller, bind: { host: HOST, port: controller(i) } } : undefined,
+        controllerQuorumVoters: coordination === 'kraft' ? voters : undefined,
+        zookeeperConnect: zkPort ? `${HOST}:${zkPort}` : undefined,
+        logDirs: path.join(dir, 'data'),
+        defaultReplicationFactor: options.defaultReplicationFactor,
+        minInsyncReplicas: options.minInsyncReplicas,
+        tuning: options.tuning,
+        overrides: options.overrides,
+      });
+      const propsFile = path.join(dir, 'server.properties');
+      writeFileSync(propsFile, renderProperties(props, `${options.name} broker ${nodeId} (generated)`));
+      slots.push({ nodeId, dir, props, propsFile, logFile: path.join(dir, 'server.log'), outFile: path.join(dir, 'stdout.log') });
+    }
+
+    let zkSpec: { port: number; propsFile: string; logFile: string; outFile: string } | undefined;
+    if (zkPort) {
+      const zkDir = path.join(dataDir, 'zookeeper');
+      mkdirSync(path.join(zkDir, 'data'), { recursive: true });
+      const propsFile = path.join(zkDir, 'zoo.cfg');
+      writeFileSync(propsFile, renderProperties(zookeeperProperties({ dataDir: path.join(zkDir, 'data'), clientPort: zkPort })));
+      zkSpec = { port: zkPort, propsFile, logFile: path.join(zkDir, 'zookeeper.log'), outFile: path.join(zkDir, 'stdout.log') };
+    }
+
+    const bootstrap = slots.map((_, i) => `${HOST}:${internal(i)}`).join(',');
+    const wanBootstrap = slots.map((_, i) => `${HOST}:${wanAdvertised(i)}`).join(',');
+    const cluster = new KafkaCluster(options.name, coordination, dataDir, bootstrap, wanBootstrap, wanLink, slots, dist, options, zkSpec);
+    try {
+      await cluster.boot();
+    } catch (e) {
+      await cluster.stop({ keepDataDir: true });
+      throw e;
+    }
+    return cluster;
+  }
+
+  private async boot(): Promise<void> {
+    const timeout = this.options.readyTimeoutMs ?? 90_000;
+    if (this.zkSpec) {
+      const zk = this.zkSpec;
+      this.zookeeper = JvmProcess.start(this.dist, {
+        name: `${this.name}-zookeeper`,
+        mainClass: 'org.apache.zookeeper.server.quorum.QuorumPeerMain',
+        args: [zk.propsFile],
+        logFile: zk.logFile,
+        outFile: zk.outFile,
+        log4jFile: path.join(path.dirname(zk.propsFile), 'log4j.properties'),
+        heapMb: 128,
+      });
+      await Promise.race([
+        waitForPort(zk.port, timeout),
+        this.zookeeper.exited.then((c) => {
+          throw new Error(`${this.name}: ZooKeeper exited (${c}) during start; see ${zk.outFile} and ${zk.logFile}`);
+        }),
+      ]);
+    } else {
+      const clusterId = kraftClusterId();
+      for (const s of this.slots) this.formatStorage(s, clusterId);
+    }
+    for (const s of this.slots) this.launch(s);
+    await this.waitForBrokers(this.slots.map((s) => s.nodeId), timeout);
+  }
+
+  /** KRaft needs each log dir formatted with the cluster id before the first start. */
+  private formatStorage(s: BrokerSlot, clusterId: string): void {
+    writeFileSync(path.join(s.dir, 'log4j.properties'), 'log4j.rootLogger=WARN\n');
+    const r = spawnSync(
+      this.dist.java,
+      ['-Xmx128m', '-XX:+UseSerialGC', `-Dlog4j.configuration=file:${path.join(s.dir, 'log4j.properties')}`,
+        '-cp', this.dist.classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', s.propsFile, '--ignore-formatted'],
+      { encoding: 'utf8' },
+    );
+    appendFileSync(s.outFile, `${r.stdout ?? ''}${r.stderr ?? ''}`);
+    if (r.status !== 0) {
+      throw new Error(`${this.name}: formatting KRaft storage of node ${s.nodeId} failed; see ${s.outFile}`);
+    }
+  }
+
+  private launch(s: BrokerSlot): void {
+    s.process = JvmProcess.start(this.dist, {
+      name: `${this.name}-broker-${s.nodeId}`,
+      mainClass: 'kafka.Kafka',
+      args: [s.propsFile],
+      logFile: s.logFile,
+      outFile: s.outFile,
+      log4jFile: path.join(s.dir, 'log4j.properties'),
+      heapMb: this.options.heapMb,
+    });
+  }
+
+  /** Ready = every listed node is in the cluster metadata (seen through the INTERNAL listeners). */
+  private async waitForBrokers(nodeIds: number[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const kafka = this.client(`${this.name}-readiness`);
+    let last = 'no answer yet';
+    while (Date.now() < deadline) {
+      for (const s of this.slots) {
+        if (nodeIds.includes(s.nodeId) && s.process && !s.process.running) {
+          throw new Error(`${this.name}: broker ${s.nodeId} exited during start; see ${s.logFile} and ${s.outFile}\n${tail(s.outFile)}`);
+        }
+      }
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        const { brokers } = await admin.describeCluster();
+        const seen = new Set(brokers.map((b) => b.nodeId));
+        if (nodeIds.every((id) => seen.has(id))) return;
+        last = `metadata lists brokers [${[...seen].join(',')}]`;
+      } catch (e) {
+        last = (e as Error).message;
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const logs = this.slots.filter((s) => nodeIds.includes(s.nodeId)).map((s) => s.logFile).join(', ');
+    throw new Error(`${this.name}: brokers [${nodeIds.join(',')}] not all in metadata after ${timeoutMs} ms (${last}); see ${logs}`);
+  }
+
+  private slot(i: number): BrokerSlot {
+    const s = this.slots[i];
+    if (!s) throw new Error(`broker index ${i} out of range 0..${this.slots.length - 1}`);
+    return s;
+  }
+
+  /** SIGKILLs broker i (0-based), as a crash would. Resolves once the JVM is gone. */
+  async killBroker(i: number): Promise<void> {
+    await this.slot(i).process?.kill();
+  }
+
+  /** Starts broker i again with the same id, ports and data; resolves once it is back in metadata. */
+  async restartBroker(i: number, timeoutMs = this.options.readyTimeoutMs ?? 90_000): Promise<void> {
+    const s = this.slot(i);
+    if (s.process?.running) await s.process.stop();
+    this.launch(s);
+    await this.waitForBrokers([s.nodeId], timeoutMs);
+  }
+
+  /** Stops brokers (clean shutdown, SIGKILL after a grace period), then ZooKeeper and the WAN link. */
+  async stop(opts: { keepDataDir?: boolean; graceMs?: number } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const grace = opts.graceMs ?? 10_000;
+    await Promise.all(this.slots.map((s) => s.process?.stop(grace)));
+    await this.zookeeper?.stop(grace);
+    await this.wanLink?.close();
+    if (!(opts.keepDataDir ?? this.options.keepDataDir) && existsSync(this.dataDir)) {
+      rmSync(this.dataDir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Starts a cluster; see ClusterOptions. */
+export function startCluster(options: ClusterOptions): Promise<KafkaCluster> {
+  return KafkaCluster.start(options);
+}
+
+/** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what `kafka-storage random-uuid` prints). */
+export function kraftClusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
