@@ -1,0 +1,90 @@
+/**
+ * Loads tfjs models from a file path or an http(s) URL without @tensorflow/tfjs-node (whose `file://` handler
+ * is the only built-in one for Node). Weight shards are resolved relative to model.json, as tfjs does.
+ */
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+
+export function isUrl(location: string): boolean {
+  return /^https?:\/\//i.test(location);
+}
+
+/** `relative` resolved against the folder (or URL folder) of `base`. */
+export function resolveBeside(base: string, relative: string): string {
+  if (isUrl(base)) return new URL(relative, base).toString();
+  return path.join(path.dirname(base), relative);
+}
+
+/** `name` inside the folder `dir` (a path or a URL, with or without a trailing slash). */
+export function joinLocation(dir: string, name: string): string {
+  if (isUrl(dir)) return new URL(name, dir.endsWith('/') ? dir : `${dir}/`).toString();
+  return path.join(dir, name);
+}
+
+export async function readBytes(location: string): Promise<Uint8Array> {
+  if (!isUrl(location)) return new Uint8Array(await fs.readFile(location.replace(/^file:\/\//, '')));
+  const res = await fetch(location);
+  if (!res.ok) throw new Error(`GET ${location}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+export async function readJson(location: string): Promise<unknown> {
+  const text = Buffer.from(await readBytes(location)).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${location} is not JSON: ${(e as Error).message}`);
+  }
+}
+
+/** A tfjs IOHandler reading model.json and its weight shards from disk or over http(s). */
+export function locationHandler(modelJson: string): tf.io.IOHandler {
+  return {
+    load: async () => {
+      const json = (await readJson(modelJson)) as tf.io.ModelJSON;
+      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+        const specs: tf.io.WeightsManifestEntry[] = [];
+        const buffers: Uint8Array[] = [];
+        for (const group of manifest) {
+          specs.push(...group.weights);
+          for (const p of group.paths) buffers.push(await readBytes(resolveBeside(modelJson, p)));
+        }
+        const all = new Uint8Array(buffers.reduce((n, b) => n + b.byteLength, 0));
+        let offset = 0;
+        for (const b of buffers) {
+          all.set(b, offset);
+          offset += b.byteLength;
+        }
+        return [specs, all.buffer];
+      });
+    },
+  };
+}
+
+/** Loads a layers-model or graph-model from a path or URL of its model.json. */
+export async function loadTfModel(modelJson: string): Promise<tf.LayersModel | tf.GraphModel> {
+  const json = (await readJson(modelJson)) as { format?: string };
+  const handler = locationHandler(modelJson);
+  return json.format === 'graph-model' ? tf.loadGraphModel(handler) : tf.loadLayersModel(handler);
+}
+
+/** Writes a model as model.json + weights.bin into `dir` (tfjs' file:// saver needs tfjs-node). */
+export async function saveTfModel(model: tf.LayersModel, dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weights = artifacts.weightData ? Buffer.from(tf.io.CompositeArrayBuffer.join(artifacts.weightData)) : Buffer.alloc(0);
+      const modelJson: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology as object,
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy ?? null,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+      };
+      await fs.writeFile(path.join(dir, 'model.json'), JSON.stringify(modelJson));
+      await fs.writeFile(path.join(dir, 'weights.bin'), weights);
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+}

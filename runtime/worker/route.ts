@@ -1,0 +1,121 @@
+/**
+ * The worker's pure steps around predict: accept a record as a request for this sub-model (or say why not),
+ * and turn one sample's model outputs into the record it causes — an answer to the device or a forward of
+ * the features to the next layer.
+ */
+import type { SubModelManifest } from '../../models/manifest';
+import {
+  decodeRequestHeaders,
+  decodeTensor,
+  encodeAnswerHeaders,
+  encodeRequestHeaders,
+  encodeTensor,
+  RawHeaders,
+  RequestHeaders,
+  WireError,
+  WireTensor,
+} from '../wire';
+import type { SampleOutputs } from '../tf/sub-model';
+import { decideExit, ExitPolicy } from './exit-policy';
+
+export interface InboundRequest {
+  headers: RequestHeaders;
+  tensor: WireTensor;
+  /** epoch ms when this worker took the record */
+  inAt: number;
+}
+
+export interface AcceptRules {
+  manifest: SubModelManifest;
+  /** set when answers go to one fixed topic: then the reply-topic header is not used for routing */
+  answerTopic?: string;
+  replyTopicPattern: RegExp;
+}
+
+/** Decodes a record and checks it fits this sub-model. Throws WireError (→ dead-letter topic) otherwise. */
+export function acceptRequest(value: Buffer | null, rawHeaders: RawHeaders | undefined, rules: AcceptRules, inAt: number): InboundRequest {
+  const headers = decodeRequestHeaders(rawHeaders);
+  const tensor = decodeTensor(value);
+  const spec = rules.manifest.input;
+  if (!sameShape(tensor.shape, spec.shape)) {
+    throw new WireError('wrong-input', `shape [${tensor.shape}] does not match the sub-model input [${spec.shape}]`);
+  }
+  // Floats may travel as float16 or float32 (a transport choice); raw images must stay uint8 and vice versa.
+  if ((spec.dtype === 'uint8') !== (tensor.dtype === 'uint8')) {
+    throw new WireError('wrong-input', `dtype ${tensor.dtype} does not match the sub-model input ${spec.dtype}`);
+  }
+  // Features are only meaningful to the sub-model cut from the same weights.
+  if (rules.manifest.index > 0 && headers.modelVersion !== rules.manifest.modelVersion) {
+    throw new WireError(
+      'model-version-mismatch',
+      `features from model version ${headers.modelVersion ?? '(none)'}, this sub-model is ${rules.manifest.modelVersion}`,
+    );
+  }
+  if (rules.answerTopic === undefined && !rules.replyTopicPattern.test(headers.replyTopic)) {
+    throw new WireError('bad-header', `reply topic "${headers.replyTopic}" is not allowed (must match ${rules.replyTopicPattern})`);
+  }
+  return { headers, tensor, inAt };
+}
+
+export interface RouteContext {
+  manifest: SubModelManifest;
+  policy: ExitPolicy;
+  nextTopic?: string;
+  answerTopic?: string;
+  featuresDtype: 'float32' | 'float16';
+  /** predict time of the micro-batch */
+  modelMs: number;
+  /** epoch ms when the records are handed to the producer */
+  outAt: number;
+}
+
+export interface OutboundRecord {
+  destination: 'answer' | 'next';
+  topic: string;
+  /** the request id: keeps one request's records together and lets consumers deduplicate */
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+export function routeSample(req: InboundRequest, out: SampleOutputs, ctx: RouteContext): OutboundRecord {
+  const { manifest } = ctx;
+  const hops = [...req.headers.hops, { layer: manifest.layer, inAt: req.inAt, outAt: ctx.outAt, modelMs: ctx.modelMs }];
+  const isLast = manifest.next === null || out.features === undefined;
+  const exitSpec = manifest.outputs.find((o) => o.role === 'exit');
+
+  if (out.exit && exitSpec) {
+    const decision = decideExit(out.exit, ctx.policy);
+    if (decision.exit || isLast) {
+      return {
+        destination: 'answer',
+        topic: ctx.answerTopic ?? req.headers.replyTopic,
+        key: req.headers.requestId,
+        value: encodeTensor(out.exit, [out.exit.length], 'float32'),
+        headers: encodeAnswerHeaders({
+          ...req.headers,
+          hops,
+          modelVersion: manifest.modelVersion,
+          exitLayer: manifest.layer,
+          classIndex: decision.classIndex,
+          topProb: decision.topProb,
+        }),
+      };
+    }
+  }
+  const featuresSpec = manifest.outputs.find((o) => o.role === 'features');
+  if (!out.features || !featuresSpec || !ctx.nextTopic) {
+    throw new Error(`sub-model "${manifest.layer}" produced neither an answer nor features to forward`);
+  }
+  return {
+    destination: 'next',
+    topic: ctx.nextTopic,
+    key: req.headers.requestId,
+    value: encodeTensor(out.features, featuresSpec.shape, ctx.featuresDtype),
+    headers: encodeRequestHeaders({ ...req.headers, hops, modelVersion: manifest.modelVersion }),
+  };
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
