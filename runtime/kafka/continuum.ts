@@ -1,0 +1,77 @@
+/**
+ * The local Kafka continuum: an `edge` and a `cloud` cluster, started together, plus MirrorMaker 2
+ * carrying chosen topics edge→cloud and cloud→edge under their own names.
+ */
+import { rmSync } from 'node:fs';
+import type { Coordination, BrokerTuning } from './broker-settings';
+import { startCluster, type KafkaCluster } from './cluster';
+import { startMirrorMaker2, type MirrorMaker2 } from './mirror-maker';
+import type { TopicSpec } from './topics';
+import type { WanLinkOptions } from './wan-link';
+
+export interface ContinuumClusterOptions {
+  /** @default 1 */
+  readonly brokers?: number;
+  /** @default 'kraft' */
+  readonly coordination?: Coordination;
+  readonly wan?: WanLinkOptions;
+  readonly heapMb?: number;
+  readonly tuning?: Partial<BrokerTuning>;
+}
+
+export interface ContinuumOptions {
+  /** Cluster settings. A `wan` shape puts an emulated WAN link in front of that cluster. */
+  readonly edge?: ContinuumClusterOptions;
+  readonly cloud?: ContinuumClusterOptions;
+  /** Topics created on both clusters (same partitions/replication on each side). */
+  readonly topics?: readonly TopicSpec[];
+  /** Topic names mirrored edge→cloud. */
+  readonly edgeToCloud: readonly string[];
+  /** Topic names mirrored cloud→edge (must not overlap edgeToCloud: no cycles). */
+  readonly cloudToEdge: readonly string[];
+  /** Prefix for the data directories, handy when several continuums run side by side. */
+  readonly namePrefix?: string;
+}
+
+export interface Continuum {
+  readonly edge: KafkaCluster;
+  readonly cloud: KafkaCluster;
+  readonly mirrorMaker: MirrorMaker2;
+  stop(): Promise<void>;
+}
+
+export async function startContinuum(options: ContinuumOptions): Promise<Continuum> {
+  const prefix = options.namePrefix ? `${options.namePrefix}-` : '';
+  const started: KafkaCluster[] = [];
+  const start = async (name: string, o: ContinuumClusterOptions = {}) => {
+    const c = await startCluster({ name: `${prefix}${name}`, ...o });
+    started.push(c);
+    return c;
+  };
+  try {
+    const [edge, cloud] = await Promise.all([start('edge', options.edge), start('cloud', options.cloud)]);
+    const mirrored = [...options.edgeToCloud, ...options.cloudToEdge];
+    const declared = new Map((options.topics ?? []).map((t) => [t.name, t]));
+    // Every mirrored topic exists on both sides with the caller's spec, so MM2 never picks the settings.
+    const specs = [...declared.values(), ...mirrored.filter((t) => !declared.has(t)).map((name) => ({ name }))];
+    await Promise.all([edge.createTopics(specs), cloud.createTopics(specs)]);
+    const flows = [
+      ...(options.edgeToCloud.length ? [{ source: 'edge', target: 'cloud', topics: options.edgeToCloud }] : []),
+      ...(options.cloudToEdge.length ? [{ source: 'cloud', target: 'edge', topics: options.cloudToEdge }] : []),
+    ];
+    const mirrorMaker = await startMirrorMaker2({ clusters: { edge, cloud }, flows });
+    return {
+      edge,
+      cloud,
+      mirrorMaker,
+      async stop() {
+        await mirrorMaker.stop();
+        await Promise.all([edge.stop(), cloud.stop()]);
+        rmSync(mirrorMaker.dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await Promise.all(started.map((c) => c.stop({ keepDataDir: true })));
+    throw e;
+  }
+}
