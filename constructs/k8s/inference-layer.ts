@@ -1,0 +1,228 @@
+/**
+ * One continuum layer's early-exit workers: a Deployment of the runtime/ worker image serving this layer's
+ * sub-model, wired to its Kafka topics, with probes on the worker's HTTP endpoints and a metrics Service.
+ * Replicas are tied to partitions: a consumer group never has more useful members than its topic has partitions.
+ */
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { WORKER_ENV } from '../../runtime/worker/config';
+import { IMAGE_USERS } from '../versions';
+import type { KafkaTopics } from './kafka-topics';
+import { memoryBytes, standardLabels } from './pod-defaults';
+
+/** The worker's HTTP surface (runtime/worker): liveness, readiness and Prometheus metrics on one port. */
+export const WORKER_HTTP = { port: 8080, liveness: '/healthz', readiness: '/readyz', metrics: '/metrics' } as const;
+
+/**
+ * Env vars carrying credentials for a remote (WAN) Kafka cluster, set from Secrets. runtime/worker/config.ts has
+ * no security fields yet; these are the names the worker must read (see README: Infrastructure as code).
+ */
+export const WORKER_KAFKA_SECURITY_ENV = {
+  saslUsername: 'DDNN_KAFKA_SASL_USERNAME',
+  saslPassword: 'DDNN_KAFKA_SASL_PASSWORD',
+  saslMechanism: 'DDNN_KAFKA_SASL_MECHANISM',
+  tlsCaFile: 'DDNN_KAFKA_TLS_CA_FILE',
+} as const;
+
+/** Credentials for a Kafka cluster reached over its WAN listener (SASL_SSL). */
+export interface KafkaClientSecurity {
+  /** Secret with `username` and `password`. */
+  readonly credentialsSecretName: string;
+  /** Secret with `ca.crt`, the CA that signed the remote brokers' certificates. */
+  readonly caSecretName: string;
+}
+
+/** A topic in a cluster other than the worker's own, reached through its WAN listener. */
+export interface RemoteTopic {
+  readonly bootstrapServers: string;
+  readonly topic: string;
+  /** Set when the remote listener is SASL_SSL. @default - PLAINTEXT */
+  readonly security?: KafkaClientSecurity;
+}
+
+export interface InferenceLayerProps {
+  /** Continuum layer name: edge, fog, cloud… */
+  readonly layer: string;
+  /** Worker image, pinned by tag or digest. */
+  readonly image: string;
+  /** Sub-model folder (manifest.json + model.json): a path in the image/volume or an http(s) URL. */
+  readonly modelLocation: string;
+  /** Topics of this layer's own cluster; the input and dead-letter topics must be among them. */
+  readonly topics: KafkaTopics;
+  readonly inputTopic: string;
+  readonly deadLetterTopic: string;
+  /** Where features go when no exit is confident; the last layer has none. @default - last layer */
+  readonly next?: { readonly topic: string } | RemoteTopic;
+  /** Where answers go: this cluster (mirrored back by MM2) or the devices' cluster. */
+  readonly reply: { readonly topic: string } | RemoteTopic;
+  /** @default 1 */
+  readonly replicas?: number;
+  /** @default 0.8 */
+  readonly threshold?: number;
+  /** @default 'max-prob' */
+  readonly exitCriterion?: 'max-prob' | 'entropy';
+  /** @default { maxSize: 16, maxWaitMs: 5 } */
+  readonly batch?: { readonly maxSize: number; readonly maxWaitMs: number };
+  /** @default `ddnn.<layer>.workers` */
+  readonly groupId?: string;
+  /** @default { cpu: '1', memory: '2Gi' } */
+  readonly resources?: { readonly cpu: string; readonly memory: string };
+}
+
+const isRemote = (t: { topic: string } | RemoteTopic): t is RemoteTopic => 'bootstrapServers' in t;
+
+export class InferenceLayer extends Construct {
+  readonly layer: string;
+  readonly deployment: kplus.Deployment;
+  readonly metricsService: kplus.Service;
+  /** Labels of the worker pods (NetworkPolicies and federation overrides use them). */
+  readonly podLabels: Record<string, string>;
+  /** Every topic the worker touches, with the cluster it lives in ('local' or a bootstrap list). */
+  readonly topicUses: { topic: string; cluster: 'local' | string; role: 'input' | 'next' | 'reply' | 'dead-letter' }[];
+  readonly replicas: number;
+
+  constructor(scope: Construct, id: string, props: InferenceLayerProps) {
+    super(scope, id);
+    const { layer, topics } = props;
+    this.layer = layer;
+    const replicas = (this.replicas = props.replicas ?? 1);
+    const where = `InferenceLayer ${layer}`;
+    const input = topics.topic(props.inputTopic);
+    topics.topic(props.deadLetterTopic);
+    if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`${where}: replicas (${replicas}) must be an integer ≥ 1`);
+    if (replicas > input.partitions)
+      throw new Error(`${where}: replicas (${replicas}) must be ≤ partitions of ${input.name} (${input.partitions}): extra consumers sit idle`);
+    const threshold = props.threshold ?? 0.8;
+    if (!(threshold >= 0 && threshold <= 1)) throw new Error(`${where}: threshold (${threshold}) must be in [0, 1]`);
+    if (!/:[^:@/]+$/.test(props.image) && !props.image.includes('@sha256:'))
+      throw new Error(`${where}: image (${props.image}) must be pinned by tag or digest`);
+    if (props.image.endsWith(':latest')) throw new Error(`${where}: image (${props.image}) must not use :latest`);
+    if (props.next && !isRemote(props.next)) topics.topic(props.next.topic);
+    if (!isRemote(props.reply)) topics.topic(props.reply.topic);
+
+    this.topicUses = [
+      { topic: props.inputTopic, cluster: 'local', role: 'input' },
+      { topic: props.deadLetterTopic, cluster: 'local', role: 'dead-letter' },
+      { topic: props.reply.topic, cluster: isRemote(props.reply) ? props.reply.bootstrapServers : 'local', role: 'reply' },
+    ];
+    if (props.next)
+      this.topicUses.push({ topic: props.next.topic, cluster: isRemote(props.next) ? props.next.bootstrapServers : 'local', role: 'next' });
+
+    const name = `${layer}-worker`;
+    this.podLabels = standardLabels({ name, component: 'inference-worker', layer });
+    const local = topics.cluster.bootstrapServers;
+    const batch = props.batch ?? { maxSize: 16, maxWaitMs: 5 };
+    const env: Record<string, kplus.EnvValue> = {
+      [WORKER_ENV.model]: kplus.EnvValue.fromValue(props.modelLocation),
+      [WORKER_ENV.brokers]: kplus.EnvValue.fromValue(local),
+      [WORKER_ENV.inputTopic]: kplus.EnvValue.fromValue(props.inputTopic),
+      [WORKER_ENV.groupId]: kplus.EnvValue.fromValue(props.groupId ?? `ddnn.${layer}.workers`),
+      [WORKER_ENV.answerBrokers]: kplus.EnvValue.fromValue(isRemote(props.reply) ? props.reply.bootstrapServers : local),
+      // Answers may only go to the continuum's reply topic, whatever a request's header says.
+      [WORKER_ENV.replyTopicPattern]: kplus.EnvValue.fromValue(`^${props.reply.topic.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+      [WORKER_ENV.dlqTopic]: kplus.EnvValue.fromValue(props.deadLetterTopic),
+      [WORKER_ENV.threshold]: kplus.EnvValue.fromValue(String(threshold)),
+      [WORKER_ENV.exitCriterion]: kplus.EnvValue.fromValue(props.exitCriterion ?? 'max-prob'),
+      [WORKER_ENV.batchMaxSize]: kplus.EnvValue.fromValue(String(batch.maxSize)),
+      [WORKER_ENV.batchMaxWaitMs]: kplus.EnvValue.fromValue(String(batch.maxWaitMs)),
+      [WORKER_ENV.httpPort]: kplus.EnvValue.fromValue(String(WORKER_HTTP.port)),
+      [WORKER_ENV.backend]: kplus.EnvValue.fromValue('auto'),
+      [WORKER_ENV.logLevel]: kplus.EnvValue.fromValue('info'),
+    };
+    if (props.next) {
+      env[WORKER_ENV.nextTopic] = kplus.EnvValue.fromValue(props.next.topic);
+      env[WORKER_ENV.nextBrokers] = kplus.EnvValue.fromValue(isRemote(props.next) ? props.next.bootstrapServers : local);
+    }
+    const remote = [props.next, props.reply].find((t): t is RemoteTopic => !!t && isRemote(t) && !!t.security);
+    const caMount = '/etc/ddnn/kafka-ca';
+    if (remote?.security) {
+      const creds = kplus.Secret.fromSecretName(this, 'kafka-credentials', remote.security.credentialsSecretName);
+      env[WORKER_KAFKA_SECURITY_ENV.saslMechanism] = kplus.EnvValue.fromValue('plain');
+      env[WORKER_KAFKA_SECURITY_ENV.saslUsername] = kplus.EnvValue.fromSecretValue({ secret: creds, key: 'username' });
+      env[WORKER_KAFKA_SECURITY_ENV.saslPassword] = kplus.EnvValue.fromSecretValue({ secret: creds, key: 'password' });
+      env[WORKER_KAFKA_SECURITY_ENV.tlsCaFile] = kplus.EnvValue.fromValue(`${caMount}/ca.crt`);
+    }
+
+    const resources = props.resources ?? { cpu: '1', memory: '2Gi' };
+    const memMiB = Math.ceil(memoryBytes(resources.memory) / 2 ** 20);
+    this.deployment = new kplus.Deployment(this, 'deployment', {
+      metadata: { name, labels: this.podLabels },
+      podMetadata: { labels: this.podLabels },
+      replicas,
+      // Spread replicas over nodes and zones: losing a node leaves the layer serving.
+      spread: true,
+      // Workers are stateless consumers: start new ones before stopping old ones.
+      strategy: kplus.DeploymentStrategy.rollingUpdate({
+        maxSurge: kplus.PercentOrAbsolute.absolute(1),
+        maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+      }),
+      automountServiceAccountToken: false,
+      securityContext: {
+        ensureNonRoot: true,
+        user: IMAGE_USERS.worker,
+        group: IMAGE_USERS.worker,
+        fsGroup: IMAGE_USERS.worker,
+      },
+      // The worker finishes in-flight batches and commits on SIGTERM.
+      terminationGracePeriod: Duration.seconds(30),
+      containers: [
+        {
+          name: 'worker',
+          image: props.image,
+          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          envVariables: env,
+          ports: [{ name: 'http', number: WORKER_HTTP.port }],
+          startup: kplus.Probe.fromHttpGet(WORKER_HTTP.liveness, {
+            port: WORKER_HTTP.port,
+            periodSeconds: Duration.seconds(5),
+            // Loading a model from a bucket can take a while on a cold node.
+            failureThreshold: 60,
+          }),
+          liveness: kplus.Probe.fromHttpGet(WORKER_HTTP.liveness, { port: WORKER_HTTP.port, failureThreshold: 3 }),
+          readiness: kplus.Probe.fromHttpGet(WORKER_HTTP.readiness, { port: WORKER_HTTP.port, failureThreshold: 2 }),
+          resources: {
+            cpu: { request: kplus.Cpu.millis(cpuMillis(resources.cpu)) },
+            memory: { request: Size.mebibytes(memMiB), limit: Size.mebibytes(memMiB) },
+          },
+          securityContext: {
+            ensureNonRoot: true,
+            user: IMAGE_USERS.worker,
+            group: IMAGE_USERS.worker,
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            privileged: false,
+            capabilities: { drop: [kplus.Capability.ALL] },
+            seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
+          },
+        },
+      ],
+    });
+    // tfjs and the model cache need a writable /tmp under a read-only root.
+    const tmp = kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(512) });
+    this.deployment.containers[0].mount('/tmp', tmp);
+    if (remote?.security) {
+      const ca = kplus.Volume.fromSecret(this, 'kafka-ca', kplus.Secret.fromSecretName(this, 'kafka-ca-secret', remote.security.caSecretName), {
+        name: 'kafka-ca',
+        items: { 'ca.crt': { path: 'ca.crt' } },
+      });
+      this.deployment.containers[0].mount(caMount, ca, { readOnly: true });
+    }
+
+    this.metricsService = new kplus.Service(this, 'metrics', {
+      metadata: {
+        name: `${name}-metrics`,
+        labels: this.podLabels,
+        annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(WORKER_HTTP.port), 'prometheus.io/path': WORKER_HTTP.metrics },
+      },
+      selector: this.deployment,
+      ports: [{ name: 'http-metrics', port: WORKER_HTTP.port, targetPort: WORKER_HTTP.port }],
+    });
+  }
+}
+
+function cpuMillis(cpu: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(m)?$/.exec(cpu);
+  if (!m) throw new Error(`"${cpu}" is not a CPU quantity (e.g. 500m, 1, 1.5)`);
+  return m[2] ? Number(m[1]) : Math.round(Number(m[1]) * 1000);
+}

@@ -1,0 +1,393 @@
+/**
+ * Apache Kafka on Kubernetes: brokers as a StatefulSet with stable identities, an internal listener for the
+ * layer's own clients and a WAN listener per broker for the other layers' clusters and the devices. Coordination
+ * is a ZooKeeper ensemble (as the paper deployed) or KRaft (the first `quorum` brokers also act as controllers).
+ *
+ * Every broker property comes from runtime/kafka/broker-settings.ts, the module the local launcher uses; this
+ * construct only decides addresses. Each pod reads `server-<ordinal>.properties` from a ConfigMap, so node ids
+ * follow the pod ordinal and no property is patched at start-up.
+ */
+import { createHash } from 'crypto';
+import { Chart } from 'cdk8s';
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
+import { IntOrString, Quantity } from 'cdk8s-plus-28/lib/imports/k8s';
+import { Construct } from 'constructs';
+import {
+  LISTENER,
+  type ListenerSpec,
+  brokerProperties,
+  renderProperties,
+} from '../../runtime/kafka/broker-settings';
+import { IMAGES, IMAGE_USERS } from '../versions';
+import {
+  RESTRICTED_CONTAINER,
+  type ResourceRequest,
+  jvmHeapOptions,
+  resourceBlock,
+  restrictedPodSecurity,
+  scratch,
+  spreadOverNodes,
+  standardLabels,
+} from './pod-defaults';
+import { ZooKeeperEnsemble } from './zookeeper-ensemble';
+
+export const KAFKA_PORTS = { internal: 9092, controller: 9093, wan: 9094 } as const;
+
+/** How the WAN listener of each broker is reached from outside the cluster. */
+export type KafkaExternalAccess =
+  | {
+      readonly type: 'LoadBalancer';
+      /** Advertised host of broker N, `{ordinal}` replaced (a DNS name pointing at static address N). */
+      readonly hostPattern: string;
+      /** @default 9094 */
+      readonly port?: number;
+      /** Only these source ranges may connect. @default - any (restrict with NetworkPolicies/firewalls) */
+      readonly sourceRanges?: string[];
+    }
+  | {
+      readonly type: 'NodePort';
+      /** Node address (or VIP) the other layers and the devices reach. */
+      readonly host: string;
+      /** Broker N listens on node port basePort + N. @default 30094 */
+      readonly basePort?: number;
+    };
+
+/**
+ * TLS + SASL/PLAIN on the WAN listener. Nothing secret is written into a manifest: the broker reads passwords
+ * through Kafka's env config provider (`${env:…}`), and the env vars come from Secrets the operator creates.
+ */
+export interface KafkaWanSecurity {
+  /** Secret with `keystore.p12` (broker certificate), `keystore-password` and `ca.crt` (for clients). */
+  readonly tlsSecretName: string;
+  /** Secret with `password` of the SASL user. */
+  readonly credentialsSecretName: string;
+  /** @default 'ddnn' */
+  readonly username?: string;
+}
+
+export interface KafkaClusterProps {
+  /** @default 'kafka' */
+  readonly name?: string;
+  /** @default 3 */
+  readonly brokers?: number;
+  /** @default 'kraft' */
+  readonly coordination?: 'zookeeper' | 'kraft';
+  /** ZooKeeper ensemble size, or how many brokers also act as KRaft controllers. @default min(3, brokers) */
+  readonly quorum?: number;
+  /** Continuum layer, for labels and the cluster id. @default - none */
+  readonly layer?: string;
+  readonly external: KafkaExternalAccess;
+  /** Security of the WAN listener. @default - PLAINTEXT (only for local/test setups) */
+  readonly wanSecurity?: KafkaWanSecurity;
+  /** Replication default for topics created without one. @default min(3, brokers) */
+  readonly defaultReplicationFactor?: number;
+  /** @default max(1, defaultReplicationFactor - 1) */
+  readonly minInSyncReplicas?: number;
+  /** @default 8 MiB */
+  readonly messageMaxBytes?: number;
+  /** @default IMAGES.kafka */
+  readonly image?: string;
+  /** Log volume per broker. @default '10Gi' */
+  readonly storage?: string;
+  /** @default - the cluster's default StorageClass */
+  readonly storageClass?: string;
+  /** @default { cpu: '500m', memory: '2Gi' } */
+  readonly resources?: ResourceRequest;
+  /** 'required' when the cluster has at least as many nodes as brokers. @default 'preferred' */
+  readonly antiAffinity?: 'required' | 'preferred';
+  /** @default 'cluster.local' */
+  readonly clusterDomain?: string;
+  /** Extra broker properties, last word (passed to brokerProperties' overrides). @default - none */
+  readonly overrides?: Record<string, string>;
+}
+
+export class KafkaCluster extends Construct {
+  readonly name: string;
+  readonly brokers: number;
+  readonly coordination: 'zookeeper' | 'kraft';
+  /** Bootstrap servers for clients inside this cluster (internal listener). */
+  readonly bootstrapServers: string;
+  /** Advertised WAN endpoint of every broker, in ordinal order. */
+  readonly externalEndpoints: string[];
+  /** Bootstrap servers for clients in other clusters (WAN listener). */
+  readonly externalBootstrapServers: string;
+  readonly clientServiceName: string;
+  readonly headlessServiceName: string;
+  /** Labels selecting the broker pods. */
+  readonly selector: Record<string, string>;
+  readonly wanSecurity?: KafkaWanSecurity;
+  readonly zookeeper?: ZooKeeperEnsemble;
+  /** KRaft cluster id: derived from the cluster's name and layer so a re-synth never changes it. */
+  readonly clusterId?: string;
+  /** The rendered properties of every broker, by ordinal (tests and docs read them). */
+  readonly brokerConfigs: Record<string, string>[];
+
+  constructor(scope: Construct, id: string, props: KafkaClusterProps) {
+    super(scope, id);
+    const name = (this.name = props.name ?? 'kafka');
+    const brokers = (this.brokers = props.brokers ?? 3);
+    const coordination = (this.coordination = props.coordination ?? 'kraft');
+    const quorum = props.quorum ?? Math.min(3, brokers);
+    const where = `KafkaCluster ${name}`;
+    if (!Number.isInteger(brokers) || brokers < 1) throw new Error(`${where}: brokers (${brokers}) must be an integer ≥ 1`);
+    if (quorum < 1 || (quorum > 1 && quorum % 2 === 0)) throw new Error(`${where}: quorum (${quorum}) must be 1 or an odd number`);
+    if (coordination === 'kraft' && quorum > brokers)
+      throw new Error(`${where}: quorum (${quorum}) must be ≤ brokers (${brokers}): KRaft controllers run on the first brokers`);
+    const rf = props.defaultReplicationFactor ?? Math.min(3, brokers);
+    if (rf > brokers) throw new Error(`${where}: defaultReplicationFactor (${rf}) must be ≤ brokers (${brokers})`);
+    const minIsr = props.minInSyncReplicas ?? Math.max(1, rf - 1);
+    if (minIsr > rf) throw new Error(`${where}: minInSyncReplicas (${minIsr}) must be ≤ defaultReplicationFactor (${rf})`);
+
+    const namespace = Chart.of(this).namespace;
+    const domain = props.clusterDomain ?? 'cluster.local';
+    const headless = (this.headlessServiceName = `${name}-headless`);
+    this.clientServiceName = name;
+    const podHost = (i: number) => `${name}-${i}.${headless}${namespace ? `.${namespace}.svc.${domain}` : ''}`;
+    const internal = Array.from({ length: brokers }, (_, i) => `${podHost(i)}:${KAFKA_PORTS.internal}`);
+    this.bootstrapServers = internal.join(',');
+
+    const ext = props.external;
+    this.externalEndpoints = Array.from({ length: brokers }, (_, i) =>
+      ext.type === 'LoadBalancer'
+        ? `${ext.hostPattern.split('{ordinal}').join(String(i))}:${ext.port ?? KAFKA_PORTS.wan}`
+        : `${ext.host}:${(ext.basePort ?? 30094) + i}`,
+    );
+    if (ext.type === 'NodePort' && (ext.basePort ?? 30094) + brokers - 1 > 32767)
+      throw new Error(`${where}: external.basePort (${ext.basePort}) + brokers exceeds the node port range (≤ 32767)`);
+    this.externalBootstrapServers = this.externalEndpoints.join(',');
+    this.wanSecurity = props.wanSecurity;
+
+    const labels = standardLabels({ name, component: 'kafka-broker', layer: props.layer });
+    this.selector = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'kafka-broker' };
+
+    let zookeeperConnect: string | undefined;
+    if (coordination === 'zookeeper') {
+      this.zookeeper = new ZooKeeperEnsemble(this, 'zookeeper', {
+        name: `${name}-zookeeper`,
+        replicas: quorum,
+        layer: props.layer,
+        storageClass: props.storageClass,
+        antiAffinity: props.antiAffinity,
+        clusterDomain: props.clusterDomain,
+      });
+      // A chroot keeps this cluster's znodes apart should the ensemble ever be shared.
+      zookeeperConnect = `${this.zookeeper.connectString}/${name}`;
+    } else {
+      this.clusterId = kraftClusterId(`${props.layer ?? ''}/${name}`);
+    }
+    const voters = Array.from({ length: quorum }, (_, i) => `${i}@${podHost(i)}:${KAFKA_PORTS.controller}`);
+
+    const sec = props.wanSecurity;
+    const wanListenerSecurity: Record<string, string> | undefined = sec && {
+      'sasl.enabled.mechanisms': 'PLAIN',
+      'plain.sasl.jaas.config':
+        `org.apache.kafka.common.security.plain.PlainLoginModule required user_${sec.username ?? 'ddnn'}="\${env:KAFKA_WAN_PASSWORD}";`,
+      'ssl.keystore.type': 'PKCS12',
+      'ssl.keystore.location': '/etc/kafka/tls/keystore.p12',
+      'ssl.keystore.password': '${env:KAFKA_TLS_KEYSTORE_PASSWORD}',
+    };
+    this.brokerConfigs = Array.from({ length: brokers }, (_, i) => {
+      const listeners: ListenerSpec[] = [
+        {
+          name: LISTENER.internal,
+          bind: { host: '0.0.0.0', port: KAFKA_PORTS.internal },
+          advertised: { host: podHost(i), port: KAFKA_PORTS.internal },
+        },
+        {
+          name: LISTENER.wan,
+          bind: { host: '0.0.0.0', port: KAFKA_PORTS.wan },
+          advertised: splitHostPort(this.externalEndpoints[i]),
+          protocol: sec ? 'SASL_SSL' : 'PLAINTEXT',
+          security: wanListenerSecurity,
+        },
+      ];
+      const controller = i < quorum;
+      return brokerProperties({
+        nodeId: i,
+        coordination,
+        clusterSize: brokers,
+        listeners,
+        controllerListener:
+          coordination === 'kraft' && controller
+            ? { name: LISTENER.controller, bind: { host: '0.0.0.0', port: KAFKA_PORTS.controller } }
+            : undefined,
+        roles: coordination === 'kraft' ? (controller ? ['broker', 'controller'] : ['broker']) : undefined,
+        controllerQuorumVoters: coordination === 'kraft' ? voters : undefined,
+        zookeeperConnect,
+        logDirs: '/var/lib/kafka/data/logs',
+        defaultReplicationFactor: rf,
+        minInsyncReplicas: minIsr,
+        tuning: props.messageMaxBytes ? { messageMaxBytes: props.messageMaxBytes } : undefined,
+        overrides: {
+          // Resolve `${env:…}` references (secrets from env vars) in this file.
+          'config.providers': 'env',
+          'config.providers.env.class': 'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
+          ...props.overrides,
+        },
+      });
+    });
+
+    const config = new k8s.KubeConfigMap(this, 'config', {
+      metadata: { name: `${name}-config`, labels },
+      data: Object.fromEntries(
+        this.brokerConfigs.map((p, i) => [`server-${i}.properties`, renderProperties(p, `broker ${i} of ${name}: generated from runtime/kafka/broker-settings.ts`)]),
+      ),
+    });
+
+    new k8s.KubeService(this, 'headless', {
+      metadata: { name: headless, labels },
+      spec: {
+        clusterIp: 'None',
+        publishNotReadyAddresses: true,
+        selector: this.selector,
+        ports: [
+          { name: 'internal', port: KAFKA_PORTS.internal },
+          { name: 'controller', port: KAFKA_PORTS.controller },
+        ],
+      },
+    });
+    new k8s.KubeService(this, 'client', {
+      metadata: { name: this.clientServiceName, labels },
+      spec: { type: 'ClusterIP', selector: this.selector, ports: [{ name: 'internal', port: KAFKA_PORTS.internal }] },
+    });
+    for (let i = 0; i < brokers; i++) {
+      const podSelector = { ...this.selector, 'statefulset.kubernetes.io/pod-name': `${name}-${i}` };
+      const port = splitHostPort(this.externalEndpoints[i]).port;
+      new k8s.KubeService(this, `external-${i}`, {
+        metadata: { name: `${name}-${i}-external`, labels: { ...labels, 'ddnn.dev/broker': String(i) } },
+        spec:
+          ext.type === 'LoadBalancer'
+            ? {
+                type: 'LoadBalancer',
+                externalTrafficPolicy: 'Local',
+                loadBalancerSourceRanges: ext.sourceRanges,
+                selector: podSelector,
+                ports: [{ name: 'wan', port, targetPort: IntOrString.fromNumber(KAFKA_PORTS.wan) }],
+              }
+            : {
+                type: 'NodePort',
+                selector: podSelector,
+                ports: [{ name: 'wan', port: KAFKA_PORTS.wan, targetPort: IntOrString.fromNumber(KAFKA_PORTS.wan), nodePort: port }],
+              },
+      });
+    }
+
+    const resources = props.resources ?? { cpu: '500m', memory: '2Gi' };
+    const tmp = scratch('tmp', '/tmp');
+    const logs = scratch('logs', '/var/log/kafka', '1Gi');
+    const start = [
+      'set -e',
+      'id=${HOSTNAME##*-}',
+      'conf=/etc/kafka/ddnn/server-${id}.properties',
+      ...(coordination === 'kraft'
+        ? ['/opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id "$CLUSTER_ID" --config "$conf"']
+        : []),
+      'exec /opt/kafka/bin/kafka-server-start.sh "$conf"',
+    ].join('\n');
+    const env: k8s.EnvVar[] = [
+      { name: 'LOG_DIR', value: '/var/log/kafka' },
+      { name: 'KAFKA_HEAP_OPTS', value: jvmHeapOptions(resources.memory) },
+    ];
+    if (this.clusterId) env.push({ name: 'CLUSTER_ID', value: this.clusterId });
+    const mounts: k8s.VolumeMount[] = [
+      { name: 'data', mountPath: '/var/lib/kafka/data' },
+      { name: 'config', mountPath: '/etc/kafka/ddnn', readOnly: true },
+      tmp.mount,
+      logs.mount,
+    ];
+    const volumes: k8s.Volume[] = [{ name: 'config', configMap: { name: config.name } }, tmp.volume, logs.volume];
+    if (sec) {
+      env.push(
+        { name: 'KAFKA_WAN_PASSWORD', valueFrom: { secretKeyRef: { name: sec.credentialsSecretName, key: 'password' } } },
+        { name: 'KAFKA_TLS_KEYSTORE_PASSWORD', valueFrom: { secretKeyRef: { name: sec.tlsSecretName, key: 'keystore-password' } } },
+      );
+      mounts.push({ name: 'tls', mountPath: '/etc/kafka/tls', readOnly: true });
+      volumes.push({ name: 'tls', secret: { secretName: sec.tlsSecretName, items: [{ key: 'keystore.p12', path: 'keystore.p12' }] } });
+    }
+
+    new k8s.KubeStatefulSet(this, 'statefulset', {
+      metadata: { name, labels },
+      spec: {
+        serviceName: headless,
+        replicas: brokers,
+        // KRaft controllers and brokers must start together to form a quorum.
+        podManagementPolicy: 'Parallel',
+        selector: { matchLabels: this.selector },
+        updateStrategy: { type: 'RollingUpdate' },
+        template: {
+          metadata: {
+            labels,
+            // Pods restart when their properties change.
+            annotations: { 'ddnn.dev/config-hash': hash(JSON.stringify(this.brokerConfigs)) },
+          },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurity(IMAGE_USERS.kafka),
+            affinity: spreadOverNodes(this.selector, props.antiAffinity ?? 'preferred'),
+            // Controlled shutdown moves leadership away before the pod goes.
+            terminationGracePeriodSeconds: 120,
+            containers: [
+              {
+                name: 'kafka',
+                image: props.image ?? IMAGES.kafka,
+                imagePullPolicy: 'IfNotPresent',
+                command: ['/bin/bash', '-c', start],
+                env,
+                ports: [
+                  { name: 'internal', containerPort: KAFKA_PORTS.internal },
+                  { name: 'wan', containerPort: KAFKA_PORTS.wan },
+                  ...(coordination === 'kraft' ? [{ name: 'controller', containerPort: KAFKA_PORTS.controller }] : []),
+                ],
+                startupProbe: {
+                  tcpSocket: { port: IntOrString.fromNumber(KAFKA_PORTS.internal) },
+                  periodSeconds: 10,
+                  // Log recovery after an unclean stop can take minutes.
+                  failureThreshold: 60,
+                },
+                readinessProbe: { tcpSocket: { port: IntOrString.fromNumber(KAFKA_PORTS.internal) }, periodSeconds: 10, timeoutSeconds: 5 },
+                livenessProbe: {
+                  tcpSocket: { port: IntOrString.fromNumber(KAFKA_PORTS.internal) },
+                  periodSeconds: 10,
+                  timeoutSeconds: 5,
+                  failureThreshold: 6,
+                },
+                resources: resourceBlock(resources),
+                securityContext: { ...RESTRICTED_CONTAINER, runAsUser: IMAGE_USERS.kafka },
+                volumeMounts: mounts,
+              },
+            ],
+            volumes,
+          },
+        },
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data', labels },
+            spec: {
+              accessModes: ['ReadWriteOnce'],
+              storageClassName: props.storageClass,
+              resources: { requests: { storage: Quantity.fromString(props.storage ?? '10Gi') } },
+            },
+          },
+        ],
+      },
+    });
+
+    new k8s.KubePodDisruptionBudget(this, 'pdb', {
+      metadata: { name, labels },
+      // One broker at a time: with RF 3 / min.insync 2 producers with acks=all keep working.
+      spec: { selector: { matchLabels: this.selector }, maxUnavailable: IntOrString.fromNumber(1) },
+    });
+  }
+}
+
+function splitHostPort(endpoint: string): { host: string; port: number } {
+  const i = endpoint.lastIndexOf(':');
+  return { host: endpoint.slice(0, i), port: Number(endpoint.slice(i + 1)) };
+}
+
+const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
+
+/** A KRaft cluster id (16 bytes, base64url without padding) derived from a stable name. */
+export function kraftClusterId(seed: string): string {
+  return createHash('sha256').update(`ddnn-kraft:${seed}`).digest().subarray(0, 16).toString('base64url');
+}

@@ -1,0 +1,124 @@
+/**
+ * Topics declared once (partitions, replication, min.insync.replicas, retention), checked against the cluster at
+ * synth time and created in the cluster by a Job running kafka-topics.sh against the internal listener.
+ * The Job's name carries a hash of the declarations: Jobs are immutable, so a changed declaration is a new Job.
+ */
+import { createHash } from 'crypto';
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
+import { Construct } from 'constructs';
+import { IMAGES, IMAGE_USERS } from '../versions';
+import type { KafkaCluster } from './kafka-cluster';
+import { RESTRICTED_CONTAINER, resourceBlock, restrictedPodSecurity, scratch, standardLabels } from './pod-defaults';
+
+export interface TopicDeclaration {
+  readonly name: string;
+  /** @default 1 */
+  readonly partitions?: number;
+  /** @default min(3, brokers) */
+  readonly replicationFactor?: number;
+  /** @default max(1, replicationFactor - 1) */
+  readonly minInSyncReplicas?: number;
+  /** @default 86400000 (1 day) */
+  readonly retentionMs?: number;
+  /** Free-form reason, shown as a comment in the Job's script. @default - none */
+  readonly purpose?: string;
+}
+
+export interface KafkaTopicsProps {
+  readonly cluster: KafkaCluster;
+  readonly topics: TopicDeclaration[];
+  /** @default IMAGES.kafka */
+  readonly image?: string;
+}
+
+/** A topic with every default resolved: what the cluster will hold. */
+export interface Topic {
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly minInSyncReplicas: number;
+  readonly retentionMs: number;
+}
+
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+
+export class KafkaTopics extends Construct {
+  readonly cluster: KafkaCluster;
+  readonly topics: readonly Topic[];
+  readonly jobName: string;
+
+  constructor(scope: Construct, id: string, props: KafkaTopicsProps) {
+    super(scope, id);
+    const { cluster } = props;
+    this.cluster = cluster;
+    const seen = new Set<string>();
+    this.topics = props.topics.map((t, i) => {
+      const at = `KafkaTopics ${cluster.name}: topics[${i}] (${t.name})`;
+      if (!TOPIC_NAME.test(t.name)) throw new Error(`${at}: name must be 1–249 of [A-Za-z0-9._-]`);
+      if (seen.has(t.name)) throw new Error(`${at}: declared twice`);
+      seen.add(t.name);
+      const partitions = t.partitions ?? 1;
+      const rf = t.replicationFactor ?? Math.min(3, cluster.brokers);
+      const minIsr = t.minInSyncReplicas ?? Math.max(1, rf - 1);
+      if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`${at}: partitions (${partitions}) must be an integer ≥ 1`);
+      if (rf < 1 || rf > cluster.brokers) throw new Error(`${at}: replicationFactor (${rf}) must be ≤ brokers (${cluster.brokers})`);
+      if (minIsr < 1 || minIsr > rf) throw new Error(`${at}: minInSyncReplicas (${minIsr}) must be ≤ replicationFactor (${rf})`);
+      return { name: t.name, partitions, replicationFactor: rf, minInSyncReplicas: minIsr, retentionMs: t.retentionMs ?? 86_400_000 };
+    });
+
+    const commands = this.topics.map((t) =>
+      [
+        '/opt/kafka/bin/kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --create --if-not-exists',
+        `--topic ${t.name} --partitions ${t.partitions} --replication-factor ${t.replicationFactor}`,
+        `--config min.insync.replicas=${t.minInSyncReplicas} --config retention.ms=${t.retentionMs}`,
+      ].join(' '),
+    );
+    const script = ['set -e', ...commands, '/opt/kafka/bin/kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --describe'].join('\n');
+    const digest = createHash('sha256').update(script).digest('hex').slice(0, 8);
+    this.jobName = `${cluster.name}-topics-${digest}`;
+    const labels = standardLabels({ name: `${cluster.name}-topics`, component: 'kafka-topics' });
+    const tmp = scratch('tmp', '/tmp');
+    const logs = scratch('logs', '/var/log/kafka');
+
+    new k8s.KubeJob(this, 'job', {
+      metadata: { name: this.jobName, labels },
+      spec: {
+        // Brokers may still be starting: retry with back-off rather than fail the rollout.
+        backoffLimit: 20,
+        ttlSecondsAfterFinished: 86_400,
+        template: {
+          metadata: { labels },
+          spec: {
+            restartPolicy: 'OnFailure',
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurity(IMAGE_USERS.kafka),
+            containers: [
+              {
+                name: 'create-topics',
+                image: props.image ?? IMAGES.kafka,
+                imagePullPolicy: 'IfNotPresent',
+                command: ['/bin/bash', '-c', script],
+                env: [
+                  { name: 'BOOTSTRAP', value: cluster.bootstrapServers },
+                  { name: 'LOG_DIR', value: '/var/log/kafka' },
+                  { name: 'KAFKA_HEAP_OPTS', value: '-Xmx128m' },
+                ],
+                resources: resourceBlock({ cpu: '100m', memory: '256Mi' }),
+                securityContext: { ...RESTRICTED_CONTAINER, runAsUser: IMAGE_USERS.kafka },
+                volumeMounts: [tmp.mount, logs.mount],
+              },
+            ],
+            volumes: [tmp.volume, logs.volume],
+          },
+        },
+      },
+    });
+  }
+
+  /** The declared topic, or an error naming the cluster and the topics it has. */
+  topic(name: string): Topic {
+    const t = this.topics.find((x) => x.name === name);
+    if (!t) throw new Error(`topic "${name}" is not declared in ${this.cluster.name} (has: ${this.topics.map((x) => x.name).join(', ')})`);
+    return t;
+  }
+}

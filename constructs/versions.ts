@@ -1,0 +1,37 @@
+/**
+ * Every version the infrastructure code couples to, in one place, so that a move (cdk8s-plus-28 → a supported
+ * line, cdktf → its fork, a Kafka upgrade) is a change of this file and a re-synth.
+ *
+ * Images are pinned by exact version tag; add `@sha256:…` digests here once they are mirrored into the project's
+ * registry (digests cannot be resolved from these machines).
+ */
+
+/** Kubernetes minor the manifests target (cdk8s-plus-28's API level). */
+export const KUBERNETES_VERSION = '1.28';
+
+/** Apache Kafka line: the local launcher fetches the same version from Maven Central (runtime/kafka/pom.xml). */
+export const KAFKA_VERSION = '3.9.1';
+
+export const IMAGES = {
+  /** Official Apache image: ships /opt/kafka (broker, ZooKeeper-mode broker, tools, MirrorMaker 2); runs as appuser (1000). */
+  kafka: `apache/kafka:${KAFKA_VERSION}`,
+  /** Official ZooKeeper image; 3.8.4 is the ZooKeeper release Kafka 3.9 is built and tested against. */
+  zookeeper: 'zookeeper:3.8.4',
+} as const;
+
+/** UIDs the images run as; pods pin them so `runAsNonRoot` can be verified by the kubelet. */
+export const IMAGE_USERS = {
+  kafka: 1000,
+  zookeeper: 1000,
+  worker: 1000,
+} as const;
+
+/** cdktf side: provider and GKE versions. @cdktf/provider-google 16.x wraps the google provider 6.x. */
+export const TERRAFORM = {
+  googleProvider: { source: 'hashicorp/google', version: '~> 6.0' },
+  /** GKE release channel; the cluster's minor follows it (REGULAR is ≥ KUBERNETES_VERSION). */
+  gkeReleaseChannel: 'REGULAR',
+} as const;
+
+/** The on-prem edge runs k3s; pin the release the bootstrap script installs. */
+export const K3S_VERSION = 'v1.28.15+k3s1';
