@@ -1,0 +1,40 @@
+/** Helpers shared by the Kafka integration tests (real brokers, kafkajs clients). */
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { LOW_LATENCY_CONSUMER } from '../../runtime/kafka/client-settings';
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Consumes `topic` from the beginning until `count` messages arrived (or timeoutMs passed) and
+ * returns them in arrival order.
+ */
+export async function consumeN(kafka: Kafka, topic: string, count: number, timeoutMs = 30_000): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({ ...LOW_LATENCY_CONSUMER, groupId: `test-${topic}-${Date.now()}-${Math.random()}` });
+  const got: KafkaMessage[] = [];
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          got.push(message);
+          if (got.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return got;
+}
