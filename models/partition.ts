@@ -1,0 +1,76 @@
+/**
+ * Partitioning: writes one sub-model per continuum layer (tfjs layers format) plus the manifests of
+ * models/manifest.ts, from an architecture spec and its trained weights.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { ArchitectureSpec } from './architecture';
+import { buildSegment } from './build';
+import { PlacementManifest, SubModelManifest } from './manifest';
+import { PlacementSpec, planPlacement } from './placement';
+import { assignWeights } from './weights';
+import { saveLayersModel } from './layers-files';
+
+export interface PartitionOptions {
+  /** Store sub-model weights as float16. @default true when the trained weights were stored as float16 */
+  float16?: boolean;
+}
+
+export interface WrittenLayer {
+  layer: string;
+  dir: string;
+  manifest: SubModelManifest;
+  weightBytes: number;
+}
+
+/** Writes `<outDir>/placement.json` and `<outDir>/<layer>/{model.json,weights.bin,manifest.json}`. */
+export async function writePartition(
+  spec: ArchitectureSpec,
+  weights: { tensors: tf.NamedTensorMap; modelVersion: string },
+  placement: PlacementSpec,
+  outDir: string,
+  opts: PartitionOptions = {},
+): Promise<WrittenLayer[]> {
+  const plans = planPlacement(spec, placement);
+  fs.rmSync(outDir, { recursive: true, force: true });
+  fs.mkdirSync(outDir, { recursive: true });
+  const written: WrittenLayer[] = [];
+  for (const plan of plans) {
+    const built = buildSegment(spec, {
+      fromBlock: plan.fromBlock, toBlock: plan.toBlock, exits: plan.exit ? [plan.exit] : [],
+      features: plan.next !== null, name: `${spec.name}-${plan.layer}`,
+    });
+    try {
+      assignWeights(built.model, weights.tensors);
+      const dir = path.join(outDir, plan.layer);
+      const weightBytes = await saveLayersModel(built.model, dir, { float16: opts.float16 ?? false });
+      const manifest = SubModelManifest.parse({
+        formatVersion: 1,
+        model: spec.name,
+        modelVersion: weights.modelVersion,
+        layer: plan.layer,
+        index: plan.index,
+        input: plan.index === 0
+          ? { shape: spec.input.shape, dtype: spec.input.dtype, scale: spec.input.scale }
+          : { shape: built.inputShape, dtype: 'float32', scale: 1 },
+        outputs: built.outputs,
+        next: plan.next,
+        modelFile: 'model.json',
+      });
+      fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+      written.push({ layer: plan.layer, dir, manifest, weightBytes });
+    } finally {
+      built.model.dispose();
+    }
+  }
+  const placementManifest = PlacementManifest.parse({
+    formatVersion: 1,
+    model: spec.name,
+    modelVersion: weights.modelVersion,
+    classNames: spec.classNames,
+    layers: plans.map((p) => p.layer),
+  });
+  fs.writeFileSync(path.join(outDir, 'placement.json'), JSON.stringify(placementManifest, null, 2) + '\n');
+  return written;
+}
