@@ -3,3 +3,4 @@ export * from './tensor';
 export * from './headers';
 export * from './wire-error';
 export { toFloat16Bits, fromFloat16Bits } from './float16';
+export { epochMs } from './clock';

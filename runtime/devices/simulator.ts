@@ -1,0 +1,175 @@
+/**
+ * N simulated devices streaming images into the first layer's topic, each with its own reply topic
+ * (`<replyTopicPrefix>.<deviceId>`, so a device can be allowed to read only its own answers), closed-loop
+ * (the paper: send, wait for the answer, send the next) or at a fixed rate.
+ */
+import { randomBytes } from 'crypto';
+import { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { ACKS_ALL, clientConfig, LOW_LATENCY_CONSUMER, LOW_LATENCY_PRODUCER } from '../kafka/client-settings';
+import { createTopics } from '../kafka/topics';
+import { epochMs } from '../wire';
+import { DeviceRecord, DeviceSession, imagesForDevice, LabeledImage } from './session';
+
+export type SendMode = { kind: 'closed-loop'; window?: number } | { kind: 'rate'; perSecond: number };
+
+export interface DeviceFleetOptions {
+  /** bootstrap servers of the cluster the devices talk to (the first layer's) */
+  brokers: readonly string[];
+  /** the first layer's input topic */
+  requestTopic: string;
+  /** @default 'ddnn.replies' */
+  replyTopicPrefix?: string;
+  devices: number;
+  images: readonly LabeledImage[];
+  /** 'same': every device sends every image (the paper); 'shard': device i sends images i, i+N, … @default 'shard' */
+  split?: 'same' | 'shard';
+  /** @default closed-loop, one request in flight per device */
+  mode?: SendMode;
+  /** a request without an answer after this long is recorded as lost. @default 30000 */
+  timeoutMs?: number;
+  /** create missing reply topics (1 partition). @default true */
+  createReplyTopics?: boolean;
+  /** device ids are `<devicePrefix>-<i>`. @default 'device' */
+  devicePrefix?: string;
+  logger?: Logger;
+  /** called after every finished request */
+  onProgress?: (finished: number, total: number) => void;
+}
+
+export interface DeviceFleetResult {
+  records: DeviceRecord[];
+  /** answers that arrived again for an already answered request (at-least-once upstream) */
+  duplicates: number;
+  /** answers naming another device or a request this device never sent: must stay 0 */
+  foreign: number;
+  unknown: number;
+  malformed: number;
+  startedAt: number;
+  finishedAt: number;
+}
+
+export function replyTopicFor(prefix: string, deviceId: string): string {
+  return `${prefix}.${deviceId}`;
+}
+
+export async function runDevices(opts: DeviceFleetOptions): Promise<DeviceFleetResult> {
+  const prefix = opts.replyTopicPrefix ?? 'ddnn.replies';
+  const split = opts.split ?? 'shard';
+  const mode = opts.mode ?? { kind: 'closed-loop', window: 1 };
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const runId = randomBytes(4).toString('hex');
+  const ids = Array.from({ length: opts.devices }, (_, i) => `${opts.devicePrefix ?? 'device'}-${i}`);
+  const kafka = (id: string) => new Kafka(clientConfig(`${id}-${runId}`, opts.brokers));
+
+  if (opts.createReplyTopics ?? true) {
+    const admin = kafka('ddnn-devices-admin').admin();
+    await admin.connect();
+    try {
+      const brokers = (await admin.describeCluster()).brokers.length;
+      await createTopics(admin, ids.map((id) => ({ name: replyTopicFor(prefix, id), partitions: 1 })), brokers);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  const devices = await Promise.all(ids.map((id, i) => Device.start(id, kafka(id), replyTopicFor(prefix, id), runId, imagesForDevice(opts.images, i, opts.devices, split))));
+  const total = devices.reduce((n, d) => n + d.images.length, 0);
+  let finished = 0;
+  const progress = () => opts.onProgress?.(++finished, total);
+  const startedAt = epochMs();
+  opts.logger?.info({ event: 'devices-start', devices: opts.devices, requests: total, mode, split, runId }, 'devices streaming');
+  try {
+    await Promise.all(devices.map((d) => d.stream(opts.requestTopic, mode, timeoutMs, progress)));
+  } finally {
+    await Promise.all(devices.map((d) => d.close()));
+  }
+  const sum = (k: 'duplicates' | 'foreign' | 'unknown' | 'malformed') => devices.reduce((n, d) => n + d.session[k], 0);
+  return {
+    records: devices.flatMap((d) => d.records).sort((a, b) => a.sentAt - b.sentAt),
+    duplicates: sum('duplicates'),
+    foreign: sum('foreign'),
+    unknown: sum('unknown'),
+    malformed: sum('malformed'),
+    startedAt,
+    finishedAt: epochMs(),
+  };
+}
+
+class Device {
+  readonly records: DeviceRecord[] = [];
+  private readonly waiters = new Map<string, (r: DeviceRecord | null) => void>();
+
+  private constructor(
+    readonly session: DeviceSession,
+    readonly images: LabeledImage[],
+    private readonly producer: Producer,
+    private readonly consumer: Consumer,
+  ) {}
+
+  static async start(id: string, kafka: Kafka, replyTopic: string, runId: string, images: LabeledImage[]): Promise<Device> {
+    const producer = kafka.producer(LOW_LATENCY_PRODUCER);
+    const consumer = kafka.consumer({ ...LOW_LATENCY_CONSUMER, groupId: `ddnn-device.${id}.${runId}` });
+    const device = new Device(new DeviceSession(id, replyTopic, runId), images, producer, consumer);
+    await producer.connect();
+    // Start reading at the current end of the reply topic: answers from earlier runs are not ours.
+    const admin = kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(replyTopic);
+    await admin.disconnect();
+    await consumer.connect();
+    await consumer.subscribe({ topic: replyTopic, fromBeginning: false });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const outcome = device.session.answer(message.headers, epochMs());
+        if (outcome.kind === 'answer') {
+          device.records.push(outcome.record);
+          device.waiters.get(outcome.record.requestId)?.(outcome.record);
+        }
+      },
+    });
+    await joined;
+    for (const { partition, offset } of ends) consumer.seek({ topic: replyTopic, partition, offset });
+    return device;
+  }
+
+  async stream(topic: string, mode: SendMode, timeoutMs: number, progress: () => void): Promise<void> {
+    const send = async (image: LabeledImage): Promise<void> => {
+      const req = this.session.request(image, epochMs());
+      const answered = new Promise<DeviceRecord | null>((resolve) => this.waiters.set(req.requestId, resolve));
+      const timer = setTimeout(() => {
+        const lost = this.session.expire(req.requestId);
+        if (lost) this.records.push(lost);
+        this.waiters.get(req.requestId)?.(null);
+      }, timeoutMs);
+      await this.producer.send({ topic, acks: ACKS_ALL, messages: [{ key: req.key, value: req.value, headers: req.headers }] });
+      await answered;
+      clearTimeout(timer);
+      this.waiters.delete(req.requestId);
+      progress();
+    };
+
+    if (mode.kind === 'closed-loop') {
+      let next = 0;
+      const lane = async () => {
+        while (next < this.images.length) await send(this.images[next++]);
+      };
+      await Promise.all(Array.from({ length: Math.max(1, mode.window ?? 1) }, lane));
+    } else {
+      const interval = 1000 / mode.perSecond;
+      const start = epochMs();
+      const inFlight: Promise<void>[] = [];
+      for (let i = 0; i < this.images.length; i++) {
+        const wait = start + i * interval - epochMs();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        inFlight.push(send(this.images[i]));
+      }
+      await Promise.all(inFlight);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect()]);
+  }
+}

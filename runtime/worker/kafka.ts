@@ -1,0 +1,73 @@
+/**
+ * The worker's Kafka adapters: one consumer on the input cluster and one producer per distinct cluster it
+ * writes to (input cluster for dead letters, next layer's cluster, answers' cluster), all with the project's
+ * low-latency client settings (runtime/kafka/client-settings.ts).
+ */
+import { Consumer, IHeaders, Kafka, Producer } from 'kafkajs';
+import { ACKS_ALL, clientConfig, LOW_LATENCY_CONSUMER, LOW_LATENCY_PRODUCER } from '../kafka/client-settings';
+
+export interface OutgoingRecord {
+  topic: string;
+  key: string;
+  value: Buffer;
+  headers: IHeaders;
+}
+
+/** A producer bound to one cluster that sends a group of records in one request per broker, acks=all. */
+export class ClusterProducer {
+  private constructor(
+    readonly brokers: string,
+    private readonly producer: Producer,
+  ) {}
+
+  static async connect(clientId: string, brokers: readonly string[]): Promise<ClusterProducer> {
+    const producer = new Kafka(clientConfig(clientId, brokers)).producer(LOW_LATENCY_PRODUCER);
+    await producer.connect();
+    return new ClusterProducer(brokers.join(','), producer);
+  }
+
+  async send(records: readonly OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const byTopic = new Map<string, { key: string; value: Buffer; headers: IHeaders }[]>();
+    for (const r of records) {
+      const list = byTopic.get(r.topic) ?? [];
+      list.push({ key: r.key, value: r.value, headers: r.headers });
+      byTopic.set(r.topic, list);
+    }
+    await this.producer.sendBatch({
+      acks: ACKS_ALL,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
+
+/** Producers shared by destination: the same broker list gets one producer. */
+export class ProducerPool {
+  private readonly producers = new Map<string, Promise<ClusterProducer>>();
+
+  constructor(private readonly clientId: string) {}
+
+  get(brokers: readonly string[]): Promise<ClusterProducer> {
+    const key = brokers.join(',');
+    let p = this.producers.get(key);
+    if (!p) {
+      p = ClusterProducer.connect(`${this.clientId}-p${this.producers.size}`, brokers);
+      this.producers.set(key, p);
+    }
+    return p;
+  }
+
+  async disconnectAll(): Promise<void> {
+    const all = await Promise.allSettled([...this.producers.values()]);
+    await Promise.allSettled(all.flatMap((r) => (r.status === 'fulfilled' ? [r.value.disconnect()] : [])));
+  }
+}
+
+/** A consumer-group member with manual commits (see worker.ts for the at-least-once protocol). */
+export function createConsumer(clientId: string, brokers: readonly string[], groupId: string): Consumer {
+  return new Kafka(clientConfig(clientId, brokers)).consumer({ ...LOW_LATENCY_CONSUMER, groupId, allowAutoTopicCreation: false });
+}

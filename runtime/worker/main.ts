@@ -1,0 +1,82 @@
+/**
+ * Worker CLI: `npx tsx runtime/worker/main.ts [flags]`. Every flag has a DDNN_* env var (flags win), so the
+ * same image runs on every layer. SIGTERM/SIGINT: graceful stop, exit 0. A fatal consumer crash: exit 1.
+ */
+import { Command, Option } from 'commander';
+import pino from 'pino';
+import { ConfigError, parseWorkerConfig, WORKER_ENV, workerConfigFromEnv } from './config';
+import { startWorker } from './worker';
+
+const FLAGS: Record<keyof typeof WORKER_ENV, string> = {
+  model: 'sub-model folder: path or http(s) URL',
+  brokers: 'input cluster bootstrap servers (host:port,...)',
+  inputTopic: 'input topic',
+  groupId: 'consumer group (default ddnn-worker.<input-topic>)',
+  nextTopic: "next layer's input topic",
+  nextBrokers: "next layer's cluster (default: --brokers)",
+  answerTopic: "one topic for all answers (default: each request's reply topic)",
+  answerBrokers: 'cluster answers are written to (default: --brokers)',
+  replyTopicPattern: 'regular expression reply topics must match',
+  dlqTopic: 'dead-letter topic (default <input-topic>.dlq)',
+  threshold: 'exit threshold in [0, 1] (default 0.8)',
+  exitCriterion: 'max-prob | entropy (default max-prob)',
+  batchMaxSize: 'micro-batch size limit (default 16)',
+  batchMaxWaitMs: 'micro-batch wait limit in ms (default 5)',
+  partitionsConcurrency: 'partitions consumed concurrently (default 8)',
+  featuresDtype: 'float32 | float16 for forwarded features (default float32)',
+  backend: 'auto | tensorflow | wasm | cpu (default auto)',
+  httpPort: 'health/metrics port; 0 = any, -1 = off (default 8080)',
+  clientId: 'Kafka client id',
+  logLevel: 'pino level (default info)',
+};
+
+function kebab(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+async function main(): Promise<void> {
+  const program = new Command('ddnn-worker').description('DDNN early-exit worker for one continuum layer').allowExcessArguments(false);
+  for (const [field, help] of Object.entries(FLAGS)) {
+    program.addOption(new Option(`--${kebab(field)} <value>`, `${help} [${WORKER_ENV[field as keyof typeof WORKER_ENV]}]`));
+  }
+  program.parse();
+  const flags = Object.fromEntries(Object.entries(program.opts()).filter(([, v]) => v !== undefined));
+
+  let config;
+  try {
+    config = parseWorkerConfig({ ...workerConfigFromEnv(process.env), ...flags });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const logger = pino({ level: config.logLevel, base: { service: 'ddnn-worker' } });
+  const worker = await startWorker(config, { logger });
+
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = true;
+    logger.info({ event: 'signal', signal }, `${signal}: graceful stop`);
+    worker.stop().then(
+      () => process.exit(0),
+      (e) => {
+        logger.error({ event: 'stop-failed', err: e });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  // A stop we did not ask for is a fatal consumer crash: exit non-zero so the orchestrator restarts us.
+  void worker.done.then(() => {
+    if (!signalled) process.exit(1);
+  });
+}
+
+main().catch((e) => {
+  process.stderr.write(`ddnn-worker: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(1);
+});
