@@ -30,6 +30,8 @@ export interface RunRecords {
   /** Requests the devices sent. */
   readonly sent: number;
   readonly records: readonly AnsweredRequest[];
+  /** Answers dropped by the devices as repeats of an answered request (not in `records`). @default 0 */
+  readonly duplicateAnswers?: number;
   readonly wanBytes: WanBytes;
   /** Wall-clock duration of the stream, in milliseconds. */
   readonly durationMs: number;

@@ -120,7 +120,7 @@ function firstAnswers(records: readonly AnsweredRequest[]): { unique: AnsweredRe
 }
 
 function delivery(run: RunRecords, unique: number, duplicates: number): Delivery {
-  return { sent: run.sent, answered: unique, unanswered: Math.max(0, run.sent - unique), duplicates };
+  return { sent: run.sent, answered: unique, unanswered: Math.max(0, run.sent - unique), duplicates: duplicates + (run.duplicateAnswers ?? 0) };
 }
 
 function accuracy(records: readonly AnsweredRequest[]): number {

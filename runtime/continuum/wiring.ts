@@ -53,7 +53,9 @@ export interface DeviceWiring {
   readonly requestTopic: string;
   /** Cluster the devices read their answers from. */
   readonly replyBrokers: string;
-  /** Reply topic of device i (one per device, so a device never reads another's answers). */
+  /** Device i (0-based, id `device-i`) reads its answers from `<replyTopicPrefix>.device-i`. */
+  readonly replyTopicPrefix: string;
+  /** Reply topic of each device (one per device, so a device never reads another's answers). */
   readonly replyTopics: readonly string[];
 }
 
@@ -94,7 +96,8 @@ export function wireRun(input: WiringInput): RunWiring {
   const plan = planContinuum(env);
   const at = input.devicesAt ?? plan.entryLayer;
   const placement = input.placement ?? PLACEMENT.earlyExit;
-  const replyTopics = Array.from({ length: input.devices }, (_, i) => `${prefix}.replies.device-${i + 1}`);
+  const replyTopicPrefix = `${prefix}.replies`;
+  const replyTopics = Array.from({ length: input.devices }, (_, i) => `${replyTopicPrefix}.device-${i}`);
   const mirrored = input.transport === 'mirrored';
 
   const topics: Record<string, KafkaTopicSpec[]> = {};
@@ -152,6 +155,7 @@ export function wireRun(input: WiringInput): RunWiring {
       requestBrokers: reach(input.addresses, at, plan.requestLayer),
       requestTopic: plan.requestTopic,
       replyBrokers: reach(input.addresses, at, plan.entryLayer),
+      replyTopicPrefix,
       replyTopics,
     },
   };

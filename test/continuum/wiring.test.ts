@@ -29,7 +29,7 @@ describe('wireRun, direct transport', () => {
 
   it('has devices at the edge with one reply topic each, created on the edge cluster only', () => {
     expect(w.devices).toMatchObject({ at: 'edge', requestBrokers: addresses.edge.local, replyBrokers: addresses.edge.local });
-    expect(w.devices.replyTopics).toEqual(['ddnn-direct.replies.device-1', 'ddnn-direct.replies.device-2']);
+    expect(w.devices.replyTopics).toEqual(['ddnn-direct.replies.device-0', 'ddnn-direct.replies.device-1']);
     const names = (layer: string) => w.topics[layer].map((t) => t.name);
     expect(names('edge')).toEqual(expect.arrayContaining([...w.devices.replyTopics, w.devices.requestTopic]));
     expect(names('cloud')).not.toContain(w.devices.replyTopics[0]);

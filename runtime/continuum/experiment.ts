@@ -1,0 +1,197 @@
+/**
+ * One experiment on this machine: edge and cloud Kafka clusters behind an emulated WAN, the early-exit continuum
+ * for each transport, then the cloud-only baseline on the same images, each with real worker processes and
+ * simulated devices; the records become the §5.2 report. Every process it starts is registered in `resources`,
+ * so an error or Ctrl-C stops them all.
+ */
+import { mkdirSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { getEnvironment, type Environment, type Transport } from '../../environments';
+import { runDevices, type DeviceFleetResult, type SendMode } from '../devices/simulator';
+import type { LabeledImage } from '../devices/session';
+import { startMirrorMaker2 } from '../kafka/mirror-maker';
+import { startLocalClusters, type LocalClusters } from './clusters';
+import { loadTestImages } from './dataset';
+import { bandwidthBytesPerSec, type RunOptions } from './options';
+import { startWorkerProcess, type WorkerProcess } from './processes';
+import type { AnsweredRequest, RunRecords } from './records';
+import { buildReport, type ExperimentReport } from './report';
+import { Resources } from './resources';
+import { cloudOnlyEnvironment, PLACEMENT, wireRun, type RunWiring } from './wiring';
+
+/** What the terminal shows: stages as lines, the stream as a progress bar. */
+export interface ExperimentUi {
+  step(message: string): void;
+  startStream(run: string, total: number): { update(done: number): void; stop(): void };
+}
+
+export interface ExperimentResult {
+  readonly report: ExperimentReport;
+  /** Raw runs, per name (`direct`, `mirrored`, `cloud-only`): the report is recomputable from them. */
+  readonly runs: Readonly<Record<string, RunRecords>>;
+  readonly runDir: string;
+}
+
+/** The environment with the command line's overrides applied. */
+export function resolveEnvironment(options: RunOptions): Environment {
+  const env = getEnvironment(options.env);
+  return {
+    ...env,
+    threshold: options.threshold ?? env.threshold,
+    devices: { count: options.devices ?? env.devices.count },
+  };
+}
+
+function toAnswered(r: DeviceFleetResult['records'][number]): AnsweredRequest | null {
+  if (r.responseMs === null || r.layer === null || r.predicted === null) return null;
+  return { requestId: r.requestId, deviceId: r.deviceId, imageId: r.imageId, label: r.label, prediction: r.predicted, layer: r.layer, responseTimeMs: r.responseMs };
+}
+
+interface RunContext {
+  readonly options: RunOptions;
+  readonly env: Environment;
+  readonly clusters: LocalClusters;
+  readonly images: readonly LabeledImage[];
+  readonly logDir: string;
+  readonly ui: ExperimentUi;
+  readonly resources: Resources;
+  readonly seen: { backend?: string; modelVersion?: string };
+}
+
+/** Creates the run's topics, starts its MirrorMaker 2 and workers, streams the images, and stops them again. */
+async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promise<RunRecords> {
+  const { clusters, ui, options } = ctx;
+  const own = new Resources();
+  ctx.resources.add(`run ${wiring.name}`, async () => void (await own.close()));
+  try {
+    ui.step(`${label}: creating topics on ${Object.keys(wiring.topics).join(' + ')}`);
+    await clusters.createTopics(wiring.topics);
+
+    const targets = [...new Set(wiring.mirrors.map((m) => m.target))];
+    for (const target of targets) {
+      // MM2 runs next to the cluster it writes to and reads the other one across the WAN.
+      const flows = wiring.mirrors.filter((m) => m.target === target);
+      ui.step(`${label}: MirrorMaker 2 → ${target} (${flows.map((f) => `${f.source}→${f.target}: ${f.topics.length} topic(s)`).join(', ')})`);
+      const reach = Object.fromEntries([...clusters.clusters.keys()].map((l) => [l, l === target ? 'local' : 'wan'] as const));
+      const mm = await startMirrorMaker2({
+        clusters: Object.fromEntries(clusters.clusters),
+        flows,
+        reach,
+        dir: path.join(ctx.logDir, `mirror-maker-${wiring.name}-to-${target}`),
+        heapMb: 256,
+      });
+      own.add(`mirror-maker → ${target}`, () => mm.stop());
+    }
+
+    ui.step(`${label}: starting ${wiring.workers.length} worker process(es): ${wiring.workers.map((w) => w.name).join(', ')}`);
+    const workers = await Promise.all(
+      wiring.workers.map(async (launch) => {
+        const w: WorkerProcess = await startWorkerProcess(launch, {
+          logFile: path.join(ctx.logDir, `worker-${wiring.name}-${launch.name}.log`),
+          backend: options.backend,
+        });
+        own.add(`worker ${launch.name}`, () => w.stop());
+        return w;
+      }),
+    );
+    ctx.seen.backend ??= workers[0]?.ready.backend;
+    if (wiring.layers.length > 1) ctx.seen.modelVersion ??= workers[0]?.ready.modelVersion;
+
+    const mode: SendMode = options.rate ? { kind: 'rate', perSecond: options.rate } : { kind: 'closed-loop', window: 1 };
+    const bar = ui.startStream(label, ctx.images.length);
+    const wanBefore = clusters.wanBytes();
+    const startedAt = Date.now();
+    let fleet: DeviceFleetResult;
+    try {
+      fleet = await runDevices({
+        brokers: wiring.devices.requestBrokers.split(','),
+        requestTopic: wiring.devices.requestTopic,
+        replyTopicPrefix: wiring.devices.replyTopicPrefix,
+        createReplyTopics: false,
+        devices: ctx.env.devices.count,
+        images: ctx.images,
+        split: 'shard',
+        mode,
+        timeoutMs: options.drainTimeoutS * 1000,
+        onProgress: (done) => bar.update(done),
+      });
+    } finally {
+      bar.stop();
+    }
+    const durationMs = Date.now() - startedAt;
+    const wanAfter = clusters.wanBytes();
+    if (fleet.foreign > 0 || fleet.unknown > 0 || fleet.malformed > 0) {
+      ui.step(`${label}: WARNING answers not matching a request: foreign ${fleet.foreign}, unknown ${fleet.unknown}, malformed ${fleet.malformed}`);
+    }
+    const answered = fleet.records.map(toAnswered).filter((r): r is AnsweredRequest => r !== null);
+    return {
+      sent: fleet.records.length,
+      records: answered,
+      // Answers that came again for an answered request (at-least-once redelivery): the devices drop and count them.
+      duplicateAnswers: fleet.duplicates,
+      wanBytes: { up: wanAfter.up - wanBefore.up, down: wanAfter.down - wanBefore.down },
+      durationMs,
+    };
+  } finally {
+    await ctx.resources.release(`run ${wiring.name}`);
+  }
+}
+
+export async function runExperiment(options: RunOptions, ui: ExperimentUi, resources: Resources): Promise<ExperimentResult> {
+  const startedAt = new Date();
+  const env = resolveEnvironment(options);
+  const runDir = path.resolve(options.out ?? path.join('results', startedAt.toISOString().replace(/[:.]/g, '-')));
+  const logDir = path.join(runDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+
+  const images = loadTestImages(options.dataDir, options.images);
+  const wan = { latencyMs: options.wanLatency, bandwidthBytesPerSec: bandwidthBytesPerSec(options.wanBandwidth) };
+  const layers = env.layers.map((l) => l.name);
+  const brokers = Math.min(3, env.layers[0].kafka.brokers);
+  ui.step(`env ${env.name}: ${layers.join(' + ')} clusters (${brokers} broker(s) each, ${env.coordination}), WAN ${options.wanLatency} ms one-way${wan.bandwidthBytesPerSec ? `, ${options.wanBandwidth} Mbit/s` : ''}; ${images.length} images, ${env.devices.count} devices`);
+  const clusters = await startLocalClusters(env, wan, `continuum-${process.pid}`);
+  resources.add('kafka clusters', () => clusters.stop());
+
+  const ctx: RunContext = { options, env, clusters, images, logDir, ui, resources, seen: {} };
+  const common = { addresses: clusters.addresses, modelDir: options.model, devices: env.devices.count, threshold: env.threshold };
+  const earlyExit: Array<{ transport: Transport; run: RunRecords }> = [];
+  const runs: Record<string, RunRecords> = {};
+  for (const transport of options.transports) {
+    const run = await runOnce(ctx, wireRun({ ...common, env, transport, runName: transport }), `edge-cloud ${transport}`);
+    earlyExit.push({ transport, run });
+    runs[transport] = run;
+  }
+  if (options.baseline) {
+    const baselineEnv = cloudOnlyEnvironment(env);
+    const wiring = wireRun({ ...common, env: baselineEnv, transport: 'direct', runName: 'cloud-only', devicesAt: layers[0], placement: PLACEMENT.cloudOnly });
+    runs['cloud-only'] = await runOnce(ctx, wiring, 'cloud-only');
+  }
+  ui.step('stopping the clusters');
+  await resources.release('kafka clusters');
+
+  const cpus = os.cpus();
+  const report = buildReport({
+    setup: {
+      env: env.name,
+      layers,
+      threshold: env.threshold,
+      devices: env.devices.count,
+      images: images.length,
+      brokersPerLayer: brokers,
+      partitions: env.layers[0].topics.partitions,
+      wan: { latencyMs: options.wanLatency, bandwidthMbps: options.wanBandwidth > 0 ? options.wanBandwidth : null },
+      ratePerDevice: options.rate ?? null,
+      dataset: options.dataLabel,
+      model: path.relative(process.cwd(), options.model) || options.model,
+      modelVersion: ctx.seen.modelVersion ?? 'unknown',
+      backend: ctx.seen.backend ?? 'unknown',
+      host: `${cpus.length} CPU(s) ${cpus[0]?.model ?? ''}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`.replace(/\s+/g, ' '),
+    },
+    earlyExit,
+    cloudOnly: runs['cloud-only'] ?? { sent: 0, records: [], wanBytes: { up: 0, down: 0 }, durationMs: 0 },
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+  });
+  return { report, runs, runDir };
+}

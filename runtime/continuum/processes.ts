@@ -1,0 +1,105 @@
+/**
+ * Worker replicas as child processes, started and stopped by the main job. Each runs runtime/continuum/
+ * worker-process.ts in its own process group (a terminal's Ctrl-C reaches only the main job, which stops things in
+ * order) with an IPC channel whose closing stops the child if the main job dies without cleaning up.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { WORKER_LAUNCH_ENV, type WorkerFailedMessage, type WorkerReadyMessage } from './worker-process';
+import type { WorkerLaunch } from './wiring';
+
+const ENTRY = path.join(__dirname, 'worker-process.ts');
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** On any exit of the main job, SIGKILL what is still running (a synchronous last resort). */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const c of live) {
+      try {
+        c.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  });
+}
+
+export interface WorkerProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly ready: WorkerReadyMessage;
+  readonly logFile: string;
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface WorkerProcessOptions {
+  readonly logFile: string;
+  readonly backend: string;
+  /** @default 120000 (tfjs start and model load on a busy 2-core machine) */
+  readonly readyTimeoutMs?: number;
+}
+
+export async function startWorkerProcess(launch: WorkerLaunch, options: WorkerProcessOptions): Promise<WorkerProcess> {
+  installExitHook();
+  const out = openSync(options.logFile, 'a');
+  const config = { ...launch.config, backend: options.backend, httpPort: -1, logLevel: 'info', clientId: `ddnn-${launch.name}` };
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+    detached: true,
+    stdio: ['ignore', out, out, 'ipc'],
+    env: { ...process.env, [WORKER_LAUNCH_ENV]: JSON.stringify(config) },
+  });
+  closeSync(out);
+  if (child.pid === undefined) throw new Error(`worker ${launch.name}: could not start ${process.execPath}`);
+  live.add(child);
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      resolve(code ?? signal ?? 'unknown');
+    }),
+  );
+
+  const timeoutMs = options.readyTimeoutMs ?? 120_000;
+  let timer: NodeJS.Timeout | undefined;
+  const ready = await new Promise<WorkerReadyMessage>((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`worker ${launch.name}: not ready after ${timeoutMs} ms; see ${options.logFile}`)), timeoutMs);
+    child.on('message', (m: WorkerReadyMessage | WorkerFailedMessage) => {
+      if (m.type === 'ready') resolve(m);
+      else reject(new Error(`worker ${launch.name} failed to start: ${m.error.split('\n')[0]}; see ${options.logFile}`));
+    });
+    void exited.then((c) => reject(new Error(`worker ${launch.name} exited (${c}) during start; see ${options.logFile}\n${tail(options.logFile)}`)));
+  }).catch(async (e) => {
+    child.kill('SIGKILL');
+    await exited;
+    throw e;
+  }).finally(() => clearTimeout(timer));
+
+  return {
+    name: launch.name,
+    pid: child.pid,
+    ready,
+    logFile: options.logFile,
+    async stop(graceMs = 10_000) {
+      if (!live.has(child)) return;
+      child.kill('SIGTERM');
+      let t: NodeJS.Timeout | undefined;
+      const r = await Promise.race([exited, new Promise((res) => (t = setTimeout(() => res('timeout'), graceMs)))]);
+      clearTimeout(t);
+      if (r === 'timeout') {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
+
+function tail(file: string, lines = 12): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
