@@ -5,7 +5,7 @@
  * carries features up and answers down, so a WAN outage pauses the flow instead of failing produces.
  */
 import type { EnvironmentInput } from './schema';
-import { PAPER_CLOUD, PAPER_CLOUD_MACHINE, PAPER_EDGE_EGRESS, PAPER_EDGE_NODES, PAPER_MODEL, PAPER_THRESHOLD, WORKER_IMAGE, cloudExternal, edgeExternal } from './shared';
+import { PAPER_CLOUD, PAPER_CLOUD_MACHINE, PAPER_EDGE_EGRESS, PAPER_EDGE_NODES, PAPER_MODEL, PAPER_THRESHOLD, WORKER_IMAGE, cloudApiEndpoint, cloudExternal, edgeExternal } from './shared';
 
 export const PAPER_HA_PARTITIONS = [1, 2, 3, 4] as const;
 export type PaperHaPartitions = (typeof PAPER_HA_PARTITIONS)[number];
@@ -32,7 +32,7 @@ export function paperHa(partitions: PaperHaPartitions): EnvironmentInput {
       },
       {
         name: 'cloud',
-        cluster: { kind: 'gke', nodes: 3, machineType: PAPER_CLOUD_MACHINE },
+        cluster: { kind: 'gke', nodes: 3, machineType: PAPER_CLOUD_MACHINE, apiEndpoint: cloudApiEndpoint(name) },
         kafka: { brokers: 3, quorum: 3, resources: { cpu: '250m', memory: '1Gi' }, external: cloudExternal(name) },
         topics,
         worker: { subModel: 'cloud', replicas: partitions, resources: { cpu: '500m', memory: '1Gi' } },

@@ -4,7 +4,7 @@
  * produces straight to the cloud brokers (transport: direct) and Kafka is coordinated by ZooKeeper.
  */
 import type { EnvironmentInput } from './schema';
-import { PAPER_CLOUD, PAPER_CLOUD_MACHINE, PAPER_EDGE_EGRESS, PAPER_EDGE_NODES, PAPER_MODEL, PAPER_THRESHOLD, WORKER_IMAGE, cloudExternal, edgeExternal } from './shared';
+import { PAPER_CLOUD, PAPER_CLOUD_MACHINE, PAPER_EDGE_EGRESS, PAPER_EDGE_NODES, PAPER_MODEL, PAPER_THRESHOLD, WORKER_IMAGE, cloudApiEndpoint, cloudExternal, edgeExternal } from './shared';
 
 const single = { partitions: 1, replicationFactor: 1, minInSyncReplicas: 1 };
 
@@ -27,7 +27,7 @@ export const paperSimple: EnvironmentInput = {
     },
     {
       name: 'cloud',
-      cluster: { kind: 'gke', nodes: 1, machineType: PAPER_CLOUD_MACHINE },
+      cluster: { kind: 'gke', nodes: 1, machineType: PAPER_CLOUD_MACHINE, apiEndpoint: cloudApiEndpoint('paper-simple') },
       kafka: { brokers: 1, quorum: 1, resources: { cpu: '250m', memory: '1Gi' }, external: cloudExternal('paper-simple') },
       topics: single,
       worker: { subModel: 'cloud', replicas: 1, resources: { cpu: '1', memory: '1536Mi' } },

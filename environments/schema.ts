@@ -25,7 +25,7 @@ export type Coordination = z.infer<typeof Coordination>;
 export const Transport = z.enum(['direct', 'mirrored']);
 export type Transport = z.infer<typeof Transport>;
 
-export const ExitCriterion = z.enum(['max-probability', 'entropy']);
+export const ExitCriterion = z.enum(['max-prob', 'entropy']);
 export type ExitCriterion = z.infer<typeof ExitCriterion>;
 
 /** How one layer's brokers are reached from outside their cluster (other layers, devices). */
@@ -94,6 +94,8 @@ export const ClusterSpec = z.discriminatedUnion('kind', [
     nodes: z.number().int().min(1).max(100),
     machineType: z.string().min(1),
     diskSizeGb: z.number().int().min(10).default(50),
+    /** Kubernetes API endpoint the federation control plane uses (the GKE endpoint, or a DNS name for it). */
+    apiEndpoint: z.string().url().optional(),
   }),
   z.object({
     kind: z.literal('on-prem'),
@@ -101,6 +103,8 @@ export const ClusterSpec = z.discriminatedUnion('kind', [
     nodes: z.array(OnPremNode).min(1),
     /** CIDRs the edge traffic comes from (opened on the cloud side's Kafka external listeners). */
     egressCidrs: z.array(z.string()).min(1),
+    /** @default https://<first server node>:6443 (k3s) */
+    apiEndpoint: z.string().url().optional(),
   }),
   /** The embedded default: brokers and workers as local processes (runtime/continuum); nothing to provision. */
   z.object({ kind: z.literal('local') }),
@@ -149,7 +153,7 @@ export const EnvironmentSchema = z
     transport: Transport,
     /** Early-exit threshold on the exit criterion (max softmax probability ≥ threshold answers). */
     threshold: z.number().min(0).max(1),
-    exitCriterion: ExitCriterion.default('max-probability'),
+    exitCriterion: ExitCriterion.default('max-prob'),
     model: z.object({
       name: z.string().min(1),
       /** Folder (file path, gs:// or http(s) URL) of the partitioned model; each worker gets `<location>/<subModel>`. */
@@ -214,6 +218,12 @@ export const EnvironmentSchema = z
     });
     const kinds = new Set(env.layers.map((l) => l.cluster.kind));
     if (kinds.has('local') && kinds.size > 1) issue(['layers'], 'cluster.kind "local" cannot be mixed with real clusters');
+    if (env.federation.engine !== 'none')
+      env.layers.forEach((l, i) => {
+        if (l.cluster.kind === 'gke' && !l.cluster.apiEndpoint)
+          issue(['layers', i, 'cluster', 'apiEndpoint'], `federation.engine "${env.federation.engine}" needs the API endpoint of GKE layer "${l.name}"`);
+        if (l.cluster.kind === 'local') issue(['federation', 'engine'], 'local clusters cannot be federated: use "none"');
+      });
     if (env.federation.hostLayer !== undefined && !names.includes(env.federation.hostLayer))
       issue(['federation', 'hostLayer'], `hostLayer "${env.federation.hostLayer}" is not a layer (${names.join(', ')})`);
   });

@@ -42,4 +42,7 @@ export const cloudExternal = (env: string) => ({
   hostPattern: `kafka-{ordinal}.cloud.${env}.ddnn.example.net`,
 });
 
+/** DNS name for the GKE control plane endpoint (a CNAME/A record to the Terraform output `cluster_endpoint`). */
+export const cloudApiEndpoint = (env: string) => `https://api.cloud.${env}.ddnn.example.net`;
+
 export const edgeExternal = (host: string) => ({ type: 'NodePort' as const, host });

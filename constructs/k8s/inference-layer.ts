@@ -3,7 +3,7 @@
  * sub-model, wired to its Kafka topics, with probes on the worker's HTTP endpoints and a metrics Service.
  * Replicas are tied to partitions: a consumer group never has more useful members than its topic has partitions.
  */
-import { Duration, Size } from 'cdk8s';
+import { ApiObject, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { WORKER_ENV } from '../../runtime/worker/config';
@@ -44,6 +44,13 @@ export interface RemoteTopic {
 export interface InferenceLayerProps {
   /** Continuum layer name: edge, fog, cloud… */
   readonly layer: string;
+  /** Deployment name; the same in every layer cluster so federation can place one workload. @default 'ddnn-worker' */
+  readonly name?: string;
+  /**
+   * Leave the Deployment out of this chart (a federation control plane places it instead); its manifest stays
+   * available as `deploymentManifest`. @default false
+   */
+  readonly federated?: boolean;
   /** Worker image, pinned by tag or digest. */
   readonly image: string;
   /** Sub-model folder (manifest.json + model.json): a path in the image/volume or an http(s) URL. */
@@ -81,6 +88,11 @@ export class InferenceLayer extends Construct {
   /** Every topic the worker touches, with the cluster it lives in ('local' or a bootstrap list). */
   readonly topicUses: { topic: string; cluster: 'local' | string; role: 'input' | 'next' | 'reply' | 'dead-letter' }[];
   readonly replicas: number;
+  readonly name: string;
+  /** Labels the Deployment selects its pods by (identical in every layer). */
+  readonly selector: Record<string, string>;
+  /** The Deployment as synthesized (the federation template and per-cluster overrides are cut from it). */
+  readonly deploymentManifest: () => Record<string, any>;
 
   constructor(scope: Construct, id: string, props: InferenceLayerProps) {
     super(scope, id);
@@ -109,8 +121,9 @@ export class InferenceLayer extends Construct {
     if (props.next)
       this.topicUses.push({ topic: props.next.topic, cluster: isRemote(props.next) ? props.next.bootstrapServers : 'local', role: 'next' });
 
-    const name = `${layer}-worker`;
+    const name = (this.name = props.name ?? 'ddnn-worker');
     this.podLabels = standardLabels({ name, component: 'inference-worker', layer });
+    this.selector = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'inference-worker' };
     const local = topics.cluster.bootstrapServers;
     const batch = props.batch ?? { maxSize: 16, maxWaitMs: 5 };
     const env: Record<string, kplus.EnvValue> = {
@@ -150,6 +163,8 @@ export class InferenceLayer extends Construct {
       metadata: { name, labels: this.podLabels },
       podMetadata: { labels: this.podLabels },
       replicas,
+      // Select by stable labels, not by construct address: the selector must match across layer clusters.
+      select: false,
       // Spread replicas over nodes and zones: losing a node leaves the layer serving.
       spread: true,
       // Workers are stateless consumers: start new ones before stopping old ones.
@@ -198,6 +213,7 @@ export class InferenceLayer extends Construct {
         },
       ],
     });
+    this.deployment.select(kplus.LabelSelector.of({ labels: this.selector }));
     // tfjs and the model cache need a writable /tmp under a read-only root.
     const tmp = kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(512) });
     this.deployment.containers[0].mount('/tmp', tmp);
@@ -209,15 +225,19 @@ export class InferenceLayer extends Construct {
       this.deployment.containers[0].mount(caMount, ca, { readOnly: true });
     }
 
+    const deployment = this.deployment;
+    this.deploymentManifest = () => ApiObject.of(deployment).toJson();
+
     this.metricsService = new kplus.Service(this, 'metrics', {
       metadata: {
         name: `${name}-metrics`,
         labels: this.podLabels,
         annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(WORKER_HTTP.port), 'prometheus.io/path': WORKER_HTTP.metrics },
       },
-      selector: this.deployment,
+      selector: kplus.Pods.select(this, 'pods', { labels: this.selector }),
       ports: [{ name: 'http-metrics', port: WORKER_HTTP.port, targetPort: WORKER_HTTP.port }],
     });
+    if (props.federated) this.node.tryRemoveChild('deployment');
   }
 }
 

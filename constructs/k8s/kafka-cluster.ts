@@ -147,11 +147,7 @@ export class KafkaCluster extends Construct {
     this.bootstrapServers = internal.join(',');
 
     const ext = props.external;
-    this.externalEndpoints = Array.from({ length: brokers }, (_, i) =>
-      ext.type === 'LoadBalancer'
-        ? `${ext.hostPattern.split('{ordinal}').join(String(i))}:${ext.port ?? KAFKA_PORTS.wan}`
-        : `${ext.host}:${(ext.basePort ?? 30094) + i}`,
-    );
+    this.externalEndpoints = externalEndpoints(ext, brokers);
     if (ext.type === 'NodePort' && (ext.basePort ?? 30094) + brokers - 1 > 32767)
       throw new Error(`${where}: external.basePort (${ext.basePort}) + brokers exceeds the node port range (≤ 32767)`);
     this.externalBootstrapServers = this.externalEndpoints.join(',');
@@ -378,6 +374,15 @@ export class KafkaCluster extends Construct {
       spec: { selector: { matchLabels: this.selector }, maxUnavailable: IntOrString.fromNumber(1) },
     });
   }
+}
+
+/** The advertised WAN endpoint of every broker: what clients in other clusters bootstrap from. */
+export function externalEndpoints(ext: KafkaExternalAccess, brokers: number): string[] {
+  return Array.from({ length: brokers }, (_, i) =>
+    ext.type === 'LoadBalancer'
+      ? `${ext.hostPattern.split('{ordinal}').join(String(i))}:${ext.port ?? KAFKA_PORTS.wan}`
+      : `${ext.host}:${(ext.basePort ?? 30094) + i}`,
+  );
 }
 
 function splitHostPort(endpoint: string): { host: string; port: number } {

@@ -1,0 +1,236 @@
+/**
+ * Turns one environment into its Kubernetes manifests: one cdk8s App (one output folder) per layer cluster, plus
+ * a `federation` App for the control plane when the environment is federated. The wiring between layers (who
+ * produces where, what MirrorMaker 2 copies) comes from environments/topology.ts, the plan the local main job
+ * uses too.
+ */
+import * as path from 'path';
+import { App, Chart, type ChartProps, YamlOutputType } from 'cdk8s';
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
+import type { Construct } from 'constructs';
+import { type Environment, type LayerPlan, type LayerSpec, planContinuum } from '../environments';
+import { ContinuumFederation, type FederationMember } from './k8s/continuum-federation';
+import { InferenceLayer, type KafkaClientSecurity, type RemoteTopic } from './k8s/inference-layer';
+import { KafkaCluster, type KafkaWanSecurity, externalEndpoints } from './k8s/kafka-cluster';
+import { KafkaTopics } from './k8s/kafka-topics';
+import { LayerNetworkPolicies } from './k8s/layer-network-policies';
+import { MirrorMaker2 } from './k8s/mirror-maker2';
+
+/** A Secret the operator must create before applying a layer's manifests (never synthesized: it holds credentials). */
+export interface RequiredSecret {
+  readonly name: string;
+  readonly keys: string[];
+  readonly purpose: string;
+}
+
+export interface LayerCluster {
+  readonly layer: string;
+  readonly app: App;
+  readonly outdir: string;
+  readonly kafka: KafkaCluster;
+  readonly topics: KafkaTopics;
+  readonly worker?: InferenceLayer;
+  readonly mirrorMakers: MirrorMaker2[];
+  readonly requiredSecrets: RequiredSecret[];
+}
+
+export interface ContinuumManifests {
+  readonly environment: Environment;
+  readonly layers: LayerCluster[];
+  readonly federation?: { readonly app: App; readonly outdir: string; readonly construct: ContinuumFederation };
+}
+
+const TLS_SECRET = 'kafka-tls';
+const WAN_CREDENTIALS = 'kafka-wan-credentials';
+const clientSecurity = (peer: string): KafkaClientSecurity => ({
+  credentialsSecretName: `kafka-${peer}-client`,
+  caSecretName: `kafka-${peer}-ca`,
+});
+
+/** Nodes a layer's cluster has, when the environment says (spreads become hard anti-affinity when they fit). */
+function nodeCount(layer: LayerSpec): number | undefined {
+  if (layer.cluster.kind === 'gke') return layer.cluster.nodes;
+  if (layer.cluster.kind === 'on-prem') return layer.cluster.nodes.length;
+  return undefined;
+}
+
+function apiEndpoint(layer: LayerSpec): string {
+  const c = layer.cluster;
+  if (c.kind === 'on-prem') return c.apiEndpoint ?? `https://${c.nodes.find((n) => n.role === 'server')!.address}:6443`;
+  if (c.kind === 'gke' && c.apiEndpoint) return c.apiEndpoint;
+  throw new Error(`layer "${layer.name}": no Kubernetes API endpoint (cluster.apiEndpoint)`);
+}
+
+/** Address ranges allowed on a layer's WAN listener: the devices' entry point is open, others admit their peers. */
+export function wanSources(env: Environment, layer: LayerSpec): string[] {
+  const plan = planContinuum(env);
+  if (plan.requestLayer === layer.name || plan.entryLayer === layer.name) return ['0.0.0.0/0'];
+  const cidrs = new Set<string>();
+  for (const peer of env.layers) {
+    if (peer === layer) continue;
+    // A GKE peer's egress is not pinned by this environment: fall back to TLS + SASL alone.
+    if (peer.cluster.kind !== 'on-prem') return ['0.0.0.0/0'];
+    peer.cluster.egressCidrs.forEach((c) => cidrs.add(c));
+  }
+  return [...cidrs];
+}
+
+export function synthesizableEnvironment(env: Environment): boolean {
+  return env.layers.every((l) => l.cluster.kind !== 'local');
+}
+
+export function buildContinuum(env: Environment, outroot: string): ContinuumManifests {
+  if (!synthesizableEnvironment(env))
+    throw new Error(`environment "${env.name}" runs as local processes (cluster.kind local): there are no manifests to synthesize`);
+  const plan = planContinuum(env);
+  const secure = env.security.externalListener === 'SASL_SSL';
+  const byName = new Map(env.layers.map((l) => [l.name, l]));
+  const federated = env.federation.engine !== 'none';
+  const namespace = env.namespace;
+  const chartProps: ChartProps = { namespace, labels: { 'ddnn.dev/environment': env.name } };
+
+  const layers = plan.layers.map((lp) => buildLayer(lp));
+
+  function buildLayer(lp: LayerPlan): LayerCluster {
+    const { layer } = lp;
+    const outdir = path.join(outroot, env.name, layer.name);
+    const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
+    const requiredSecrets: RequiredSecret[] = [];
+    const remote = (peerName: string, topic: string): RemoteTopic => {
+      const peer = byName.get(peerName)!;
+      const security = secure ? clientSecurity(peerName) : undefined;
+      if (security && !requiredSecrets.some((s) => s.name === security.credentialsSecretName))
+        requiredSecrets.push(
+          { name: security.credentialsSecretName, keys: ['username', 'password'], purpose: `SASL/PLAIN credentials for the ${peerName} cluster's WAN listener` },
+          { name: security.caSecretName, keys: ['ca.crt'], purpose: `CA certificate that signed the ${peerName} brokers' WAN certificates` },
+        );
+      return { bootstrapServers: externalEndpoints(peer.kafka.external, peer.kafka.brokers).join(','), topic, security };
+    };
+
+    new NamespaceChart(app, '00-namespace', { name: namespace, layer: layer.name, environment: env.name });
+
+    const nodes = nodeCount(layer);
+    const wanSecurity: KafkaWanSecurity | undefined = secure ? { tlsSecretName: TLS_SECRET, credentialsSecretName: WAN_CREDENTIALS } : undefined;
+    if (wanSecurity)
+      requiredSecrets.push(
+        { name: TLS_SECRET, keys: ['keystore.p12', 'keystore-password'], purpose: 'broker certificate (PKCS12) for the WAN listener' },
+        { name: WAN_CREDENTIALS, keys: ['password'], purpose: 'password of the SASL user the WAN listener accepts' },
+      );
+    const sources = wanSources(env, layer);
+    const kafkaChart = new Chart(app, '10-kafka', chartProps);
+    const kafka = new KafkaCluster(kafkaChart, 'kafka', {
+      brokers: layer.kafka.brokers,
+      coordination: env.coordination,
+      quorum: layer.kafka.quorum,
+      layer: layer.name,
+      external:
+        layer.kafka.external.type === 'LoadBalancer'
+          ? { ...layer.kafka.external, sourceRanges: sources.includes('0.0.0.0/0') ? undefined : sources }
+          : layer.kafka.external,
+      wanSecurity,
+      defaultReplicationFactor: layer.topics.replicationFactor,
+      minInSyncReplicas: layer.topics.minInSyncReplicas,
+      messageMaxBytes: layer.kafka.messageMaxBytes,
+      storage: layer.kafka.storage,
+      storageClass: layer.kafka.storageClass,
+      resources: layer.kafka.resources,
+      antiAffinity: nodes !== undefined && nodes >= layer.kafka.brokers ? 'required' : 'preferred',
+    });
+
+    const topicsChart = new Chart(app, '20-topics', chartProps);
+    const topics = new KafkaTopics(topicsChart, 'topics', { cluster: kafka, topics: lp.topics });
+
+    const mirrorMakers: MirrorMaker2[] = [];
+    if (lp.mirrorsIn.length > 0) {
+      const mmChart = new Chart(app, '30-mirror-maker2', chartProps);
+      mirrorMakers.push(
+        new MirrorMaker2(mmChart, 'mm2', {
+          targetAlias: layer.name,
+          target: kafka,
+          targetTopics: topics,
+          sources: lp.mirrorsIn.map((flow) => {
+            const r = remote(flow.source, flow.topics[0]);
+            return { alias: flow.source, bootstrapServers: r.bootstrapServers, brokers: byName.get(flow.source)!.kafka.brokers, topics: flow.topics, security: r.security };
+          }),
+        }),
+      );
+    }
+
+    let worker: InferenceLayer | undefined;
+    const w = lp.worker;
+    if (w && layer.worker) {
+      const workerChart = new Chart(app, '40-inference', chartProps);
+      worker = new InferenceLayer(workerChart, 'worker', {
+        layer: layer.name,
+        image: imageRef(env),
+        modelLocation: `${env.model.location.replace(/\/$/, '')}/${w.subModel}`,
+        topics,
+        inputTopic: w.input.topic,
+        deadLetterTopic: w.deadLetter.topic,
+        next: w.next && (w.next.layer === layer.name ? { topic: w.next.topic } : remote(w.next.layer, w.next.topic)),
+        reply: w.replyLayer === layer.name ? { topic: w.replyTopic } : remote(w.replyLayer, w.replyTopic),
+        replicas: layer.worker.replicas,
+        threshold: env.threshold,
+        exitCriterion: env.exitCriterion,
+        batch: { maxSize: layer.worker.batch.maxSize, maxWaitMs: layer.worker.batch.maxDelayMs },
+        groupId: w.groupId,
+        resources: layer.worker.resources,
+        federated,
+      });
+    }
+
+    const npChart = new Chart(app, '50-network-policies', chartProps);
+    new LayerNetworkPolicies(npChart, 'policies', {
+      kafka,
+      wanSources: sources,
+      workerSelectors: worker ? [worker.selector] : [],
+    });
+
+    return { layer: layer.name, app, outdir, kafka, topics, worker, mirrorMakers, requiredSecrets };
+  }
+
+  let federation: ContinuumManifests['federation'];
+  if (federated) {
+    const outdir = path.join(outroot, env.name, 'federation');
+    const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
+    const chart = new Chart(app, `${env.federation.engine}`, { labels: { 'ddnn.dev/environment': env.name } });
+    const members: FederationMember[] = env.layers.map((l) => ({
+      name: l.name,
+      apiEndpoint: apiEndpoint(l),
+      // An on-prem edge behind NAT cannot be called by the control plane; its agent connects out.
+      syncMode: env.federation.engine === 'karmada' && l.cluster.kind === 'on-prem' ? 'Pull' : 'Push',
+    }));
+    const construct = new ContinuumFederation(chart, 'federation', {
+      engine: env.federation.engine as 'kubefed' | 'karmada',
+      namespace,
+      members,
+      workloads: layers.filter((l) => l.worker).map((l) => ({ cluster: l.layer, manifest: l.worker!.deploymentManifest() })),
+    });
+    federation = { app, outdir, construct };
+  }
+
+  return { environment: env, layers, federation };
+}
+
+function imageRef(env: Environment): string {
+  const i = env.workerImage;
+  return i.digest ? `${i.repository}${i.tag ? `:${i.tag}` : ''}@${i.digest}` : `${i.repository}:${i.tag}`;
+}
+
+/** The layer's namespace, enforcing the "restricted" Pod Security Standard. */
+class NamespaceChart extends Chart {
+  constructor(scope: Construct, id: string, props: { name: string; layer: string; environment: string }) {
+    super(scope, id);
+    new k8s.KubeNamespace(this, 'namespace', {
+      metadata: {
+        name: props.name,
+        labels: {
+          'ddnn.dev/layer': props.layer,
+          'ddnn.dev/environment': props.environment,
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+        },
+      },
+    });
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Ingress NetworkPolicies for one layer's namespace: everything is denied unless listed. Brokers take the
+ * internal listener from this namespace only and the WAN listener from the other layers' address ranges;
+ * ZooKeeper talks only to its brokers and peers; workers expose only their HTTP port (probes, metrics).
+ */
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
+import { IntOrString } from 'cdk8s-plus-28/lib/imports/k8s';
+import { Construct } from 'constructs';
+import { KAFKA_PORTS, type KafkaCluster } from './kafka-cluster';
+import { WORKER_HTTP } from './inference-layer';
+import { ZOOKEEPER_PORTS } from './zookeeper-ensemble';
+
+export interface LayerNetworkPoliciesProps {
+  readonly kafka: KafkaCluster;
+  /** Address ranges allowed on the brokers' WAN listener (other layers' egress, devices). */
+  readonly wanSources: string[];
+  /** Label selectors of the worker pods in this namespace. @default - none */
+  readonly workerSelectors?: Record<string, string>[];
+}
+
+const tcp = (port: number): k8s.NetworkPolicyPort => ({ protocol: 'TCP', port: IntOrString.fromNumber(port) });
+
+export class LayerNetworkPolicies extends Construct {
+  constructor(scope: Construct, id: string, props: LayerNetworkPoliciesProps) {
+    super(scope, id);
+    const { kafka } = props;
+    if (props.wanSources.length === 0) throw new Error('LayerNetworkPolicies: wanSources must list at least one CIDR');
+
+    new k8s.KubeNetworkPolicy(this, 'default-deny', {
+      metadata: { name: 'default-deny-ingress' },
+      spec: { podSelector: {}, policyTypes: ['Ingress'] },
+    });
+
+    const sameNamespace: k8s.NetworkPolicyPeer = { podSelector: {} };
+    new k8s.KubeNetworkPolicy(this, 'kafka', {
+      metadata: { name: `${kafka.name}-ingress` },
+      spec: {
+        podSelector: { matchLabels: kafka.selector },
+        policyTypes: ['Ingress'],
+        ingress: [
+          { from: [sameNamespace], ports: [tcp(KAFKA_PORTS.internal), tcp(KAFKA_PORTS.controller)] },
+          { from: props.wanSources.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(KAFKA_PORTS.wan)] },
+        ],
+      },
+    });
+
+    if (kafka.zookeeper) {
+      const zk = kafka.zookeeper;
+      new k8s.KubeNetworkPolicy(this, 'zookeeper', {
+        metadata: { name: `${zk.name}-ingress` },
+        spec: {
+          podSelector: { matchLabels: zk.selector },
+          policyTypes: ['Ingress'],
+          ingress: [
+            { from: [{ podSelector: { matchLabels: kafka.selector } }, { podSelector: { matchLabels: zk.selector } }], ports: [tcp(ZOOKEEPER_PORTS.client)] },
+            { from: [{ podSelector: { matchLabels: zk.selector } }], ports: [tcp(ZOOKEEPER_PORTS.peer), tcp(ZOOKEEPER_PORTS.election)] },
+          ],
+        },
+      });
+    }
+
+    (props.workerSelectors ?? []).forEach((selector, i) => {
+      new k8s.KubeNetworkPolicy(this, `workers-${i}`, {
+        metadata: { name: `${selector['app.kubernetes.io/name'] ?? `workers-${i}`}-ingress` },
+        spec: {
+          podSelector: { matchLabels: selector },
+          policyTypes: ['Ingress'],
+          // Metrics scrapers run in their own namespace; the port serves nothing but health and metrics.
+          ingress: [{ from: [{ namespaceSelector: {} }], ports: [tcp(WORKER_HTTP.port)] }],
+        },
+      });
+    });
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * MirrorMaker 2 in dedicated mode, running next to its target cluster and pulling the listed topics from remote
+ * clusters over their WAN listeners. Topic names are kept (IdentityReplicationPolicy) and each direction carries
+ * its own topics, so there is no replication cycle. Properties come from runtime/kafka/mirror-maker-settings.ts,
+ * the module the local launcher uses; this construct adds addresses and client security only.
+ */
+import { createHash } from 'crypto';
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
+import { Construct } from 'constructs';
+import { renderProperties } from '../../runtime/kafka/broker-settings';
+import { mirrorMakerProperties } from '../../runtime/kafka/mirror-maker-settings';
+import { IMAGES, IMAGE_USERS } from '../versions';
+import type { KafkaClientSecurity } from './inference-layer';
+import type { KafkaCluster } from './kafka-cluster';
+import type { KafkaTopics } from './kafka-topics';
+import { RESTRICTED_CONTAINER, type ResourceRequest, jvmHeapOptions, resourceBlock, restrictedPodSecurity, scratch, standardLabels } from './pod-defaults';
+
+export interface MirrorSource {
+  /** Cluster alias (the layer name), e.g. 'edge'. */
+  readonly alias: string;
+  /** WAN bootstrap servers of the source cluster. */
+  readonly bootstrapServers: string;
+  readonly brokers: number;
+  /** Topics copied from this source into the target (same names, same partition count). */
+  readonly topics: string[];
+  /** Set when the source's WAN listener is SASL_SSL. @default - PLAINTEXT */
+  readonly security?: KafkaClientSecurity;
+}
+
+export interface MirrorMaker2Props {
+  /** Alias of the target cluster (the layer it runs in). */
+  readonly targetAlias: string;
+  readonly target: KafkaCluster;
+  /** Topics of the target cluster: every mirrored topic must be declared there. */
+  readonly targetTopics: KafkaTopics;
+  readonly sources: MirrorSource[];
+  /** @default IMAGES.kafka */
+  readonly image?: string;
+  /** @default { cpu: '250m', memory: '1Gi' } */
+  readonly resources?: ResourceRequest;
+}
+
+const envName = (alias: string, what: string) => `MM2_${alias.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${what}`;
+
+export class MirrorMaker2 extends Construct {
+  readonly name: string;
+  /** The rendered mm2.properties (tests and docs read it). */
+  readonly properties: Record<string, string>;
+  readonly podLabels: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: MirrorMaker2Props) {
+    super(scope, id);
+    const { target, targetAlias, targetTopics } = props;
+    if (props.sources.length === 0) throw new Error(`MirrorMaker2 ${targetAlias}: sources must not be empty`);
+    const name = (this.name = `mirror-maker2-${targetAlias}`);
+    let maxPartitions = 1;
+    for (const s of props.sources) {
+      if (s.alias === targetAlias) throw new Error(`MirrorMaker2 ${targetAlias}: source alias "${s.alias}" is the target itself`);
+      for (const t of s.topics) maxPartitions = Math.max(maxPartitions, targetTopics.topic(t).partitions);
+    }
+
+    const base = mirrorMakerProperties({
+      clusters: [
+        { alias: targetAlias, bootstrapServers: target.bootstrapServers, brokers: target.brokers },
+        ...props.sources.map((s) => ({ alias: s.alias, bootstrapServers: s.bootstrapServers, brokers: s.brokers })),
+      ],
+      flows: props.sources.map((s) => ({ source: s.alias, target: targetAlias, topics: s.topics })),
+      // Mirrored topics are pre-created by the target's topics Job with their own replication; MM2's own
+      // bookkeeping topics follow the target cluster's size.
+      replicationFactor: Math.min(3, target.brokers, ...props.sources.map((s) => s.brokers)),
+      // One task per partition keeps each partition's copy in a single, unshared consumer.
+      tasksMax: maxPartitions,
+    });
+    const security: Record<string, string> = {};
+    for (const s of props.sources) {
+      if (!s.security) continue;
+      Object.assign(security, {
+        [`${s.alias}.security.protocol`]: 'SASL_SSL',
+        [`${s.alias}.sasl.mechanism`]: 'PLAIN',
+        [`${s.alias}.sasl.jaas.config`]:
+          `org.apache.kafka.common.security.plain.PlainLoginModule required username="\${env:${envName(s.alias, 'USERNAME')}}" password="\${env:${envName(s.alias, 'PASSWORD')}}";`,
+        [`${s.alias}.ssl.truststore.type`]: 'PEM',
+        [`${s.alias}.ssl.truststore.location`]: `/etc/mm2/ca/${s.alias}/ca.crt`,
+      });
+    }
+    this.properties = {
+      ...base,
+      ...security,
+      'config.providers': 'env',
+      'config.providers.env.class': 'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
+    };
+
+    this.podLabels = standardLabels({ name, component: 'mirror-maker2', layer: targetAlias });
+    const rendered = renderProperties(this.properties, `MirrorMaker 2 into ${targetAlias}: generated from runtime/kafka/mirror-maker-settings.ts`);
+    const config = new k8s.KubeConfigMap(this, 'config', {
+      metadata: { name: `${name}-config`, labels: this.podLabels },
+      data: { 'mm2.properties': rendered },
+    });
+
+    const resources = props.resources ?? { cpu: '250m', memory: '1Gi' };
+    const tmp = scratch('tmp', '/tmp');
+    const logs = scratch('logs', '/var/log/kafka', '512Mi');
+    const env: k8s.EnvVar[] = [
+      { name: 'LOG_DIR', value: '/var/log/kafka' },
+      { name: 'KAFKA_HEAP_OPTS', value: jvmHeapOptions(resources.memory) },
+    ];
+    const mounts: k8s.VolumeMount[] = [{ name: 'config', mountPath: '/etc/mm2', readOnly: true }, tmp.mount, logs.mount];
+    const volumes: k8s.Volume[] = [{ name: 'config', configMap: { name: config.name } }, tmp.volume, logs.volume];
+    for (const s of props.sources) {
+      if (!s.security) continue;
+      env.push(
+        { name: envName(s.alias, 'USERNAME'), valueFrom: { secretKeyRef: { name: s.security.credentialsSecretName, key: 'username' } } },
+        { name: envName(s.alias, 'PASSWORD'), valueFrom: { secretKeyRef: { name: s.security.credentialsSecretName, key: 'password' } } },
+      );
+      mounts.push({ name: `ca-${s.alias}`, mountPath: `/etc/mm2/ca/${s.alias}`, readOnly: true });
+      volumes.push({ name: `ca-${s.alias}`, secret: { secretName: s.security.caSecretName, items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+    }
+
+    new k8s.KubeDeployment(this, 'deployment', {
+      metadata: { name, labels: this.podLabels },
+      spec: {
+        // Dedicated mode without the internal REST server: one instance drives all flows into this cluster.
+        replicas: 1,
+        strategy: { type: 'Recreate' },
+        selector: { matchLabels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'mirror-maker2' } },
+        template: {
+          metadata: {
+            labels: this.podLabels,
+            annotations: { 'ddnn.dev/config-hash': createHash('sha256').update(rendered).digest('hex').slice(0, 16) },
+          },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurity(IMAGE_USERS.kafka),
+            containers: [
+              {
+                name: 'mirror-maker2',
+                image: props.image ?? IMAGES.kafka,
+                imagePullPolicy: 'IfNotPresent',
+                // Drive only the flows into this cluster; the source's own MM2 drives the opposite direction.
+                command: ['/opt/kafka/bin/connect-mirror-maker.sh', '/etc/mm2/mm2.properties', '--clusters', targetAlias],
+                env,
+                resources: resourceBlock(resources),
+                securityContext: { ...RESTRICTED_CONTAINER, runAsUser: IMAGE_USERS.kafka },
+                volumeMounts: mounts,
+              },
+            ],
+            volumes,
+          },
+        },
+      },
+    });
+  }
+}
