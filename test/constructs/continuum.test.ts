@@ -1,0 +1,185 @@
+/**
+ * Every object of every environment is validated against the Kubernetes OpenAPI schema (and the CRD schemas),
+ * and the wiring between objects and clusters is checked: topics used by workers and MirrorMaker 2 exist with
+ * enough partitions in the cluster they are used in, referenced Services/ConfigMaps/Secrets exist, images pinned.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { App } from 'cdk8s';
+import { type Environment, getEnvironment, listEnvironments, parseEnvironment } from '../../environments';
+import { paperHa } from '../../environments/paper-ha';
+import { type ContinuumManifests, buildContinuum, synthesizableEnvironment } from '../../constructs/continuum';
+import { synthesize } from '../../constructs/main';
+import { type Manifest, containersOf, envOf, referenceProblems, schemaErrors, serviceOfBootstrap, topicsCreated } from './manifest-checks';
+
+const objectsOf = (app: App): Manifest[] => app.charts.flatMap((c) => c.toJson());
+
+/** The Deployment a member cluster ends up with: the federated template with that cluster's overrides applied. */
+function materialize(fed: Manifest[], cluster: string): Manifest | undefined {
+  const fd = fed.find((o) => o.kind === 'FederatedDeployment');
+  if (fd) {
+    if (!fd.spec.placement.clusters.some((c: Manifest) => c.name === cluster)) return undefined;
+    const d: Manifest = JSON.parse(JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: fd.metadata.name, ...fd.spec.template.metadata }, spec: fd.spec.template.spec }));
+    for (const o of fd.spec.overrides?.find((x: Manifest) => x.clusterName === cluster)?.clusterOverrides ?? []) setPointer(d, o.path, o.value);
+    return d;
+  }
+  const pp = fed.find((o) => o.kind === 'PropagationPolicy');
+  if (!pp.spec.placement.clusterAffinity.clusterNames.includes(cluster)) return undefined;
+  const d: Manifest = JSON.parse(JSON.stringify(fed.find((o) => o.kind === 'Deployment')));
+  const rule = fed.find((o) => o.kind === 'OverridePolicy').spec.overrideRules.find((r: Manifest) => r.targetCluster.clusterNames.includes(cluster));
+  for (const o of rule?.overriders.plaintext ?? []) setPointer(d, o.path, o.value);
+  return d;
+}
+
+function setPointer(obj: Manifest, pointer: string, value: unknown) {
+  const keys = pointer.split('/').slice(1);
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = o[k];
+  o[keys[keys.length - 1]] = value;
+}
+
+interface ClusterView {
+  layer: string;
+  objects: Manifest[];
+  externalBootstrap: string;
+  topics: Map<string, number>;
+  secrets: string[];
+}
+
+function views(m: ContinuumManifests): ClusterView[] {
+  const fed = m.federation ? objectsOf(m.federation.app) : [];
+  return m.layers.map((l) => {
+    const objects = objectsOf(l.app);
+    const placed = m.federation ? materialize(fed, l.layer) : undefined;
+    if (placed) objects.push({ ...placed, metadata: { ...placed.metadata, namespace: m.environment.namespace } });
+    return { layer: l.layer, objects, externalBootstrap: l.kafka.externalBootstrapServers, topics: topicsCreated(objects), secrets: l.requiredSecrets.map((s) => s.name) };
+  });
+}
+
+/** Which cluster a bootstrap list points at: this one (its Services) or a peer (its WAN endpoints). */
+function clusterOf(bootstrap: string, self: ClusterView, all: ClusterView[]): ClusterView {
+  const services = serviceOfBootstrap(bootstrap);
+  if (services.length > 0) {
+    for (const s of services) expect(self.objects.some((o) => o.kind === 'Service' && o.metadata.name === s)).toBe(true);
+    return self;
+  }
+  const peer = all.find((v) => v.externalBootstrap === bootstrap);
+  if (!peer) throw new Error(`${self.layer}: bootstrap ${bootstrap} is neither a local Service nor a peer's WAN listener`);
+  return peer;
+}
+
+const cases: [string, Environment][] = [
+  ...listEnvironments()
+    .map((n) => [n, getEnvironment(n)] as [string, Environment])
+    .filter(([, e]) => synthesizableEnvironment(e)),
+  ['paper-ha-p2 with karmada', parseEnvironment({ ...paperHa(2), federation: { engine: 'karmada' } })],
+  ['paper-ha-p3 with kraft', parseEnvironment({ ...paperHa(3), coordination: 'kraft' })],
+  ['paper-ha-p1 unfederated', parseEnvironment({ ...paperHa(1), federation: { engine: 'none' } })],
+];
+
+describe.each(cases)('%s', (_label, env) => {
+  const outroot = fs.mkdtempSync(path.join(os.tmpdir(), 'ddnn-synth-'));
+  const manifests = buildContinuum(env, outroot);
+  const all = views(manifests);
+  afterAll(() => fs.rmSync(outroot, { recursive: true, force: true }));
+
+  test('has one cluster per layer', () => {
+    expect(all.map((v) => v.layer)).toEqual(env.layers.map((l) => l.name));
+  });
+
+  test('every object is valid against the Kubernetes OpenAPI schema and the CRD schemas', () => {
+    const objects = [...all.flatMap((v) => v.objects), ...(manifests.federation ? objectsOf(manifests.federation.app) : [])];
+    expect(objects.length).toBeGreaterThan(10);
+    expect(objects.flatMap(schemaErrors)).toEqual([]);
+  });
+
+  test('referenced Services, ConfigMaps and Secrets exist or are declared as operator-provided; images pinned', () => {
+    for (const v of all) expect(referenceProblems(v.objects, v.secrets)).toEqual([]);
+  });
+
+  test('every topic a worker uses exists where it produces or consumes, with partitions ≥ replicas', () => {
+    for (const v of all) {
+      const worker = v.objects.find((o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'inference-worker');
+      const layer = env.layers.find((l) => l.name === v.layer)!;
+      if (!layer.worker) continue;
+      expect(worker).toBeDefined();
+      const e = envOf(containersOf(worker!)[0]);
+      const local = clusterOf(e.DDNN_BROKERS, v, all);
+      expect(local).toBe(v);
+      expect(local.topics.get(e.DDNN_INPUT_TOPIC)).toBeGreaterThanOrEqual(worker!.spec.replicas);
+      expect(local.topics.has(e.DDNN_DLQ_TOPIC)).toBe(true);
+      if (e.DDNN_NEXT_TOPIC) expect(clusterOf(e.DDNN_NEXT_BROKERS, v, all).topics.has(e.DDNN_NEXT_TOPIC)).toBe(true);
+      const reply = e.DDNN_REPLY_TOPIC_PATTERN.replace(/^\^|\$$/g, '').replace(/\\(.)/g, '$1');
+      expect(clusterOf(e.DDNN_ANSWER_BROKERS, v, all).topics.has(reply)).toBe(true);
+    }
+  });
+
+  test('MirrorMaker 2 copies topics that exist on both sides with the same partitions, no topic both ways', () => {
+    const mirrored = new Set<string>();
+    for (const v of all) {
+      const cm = v.objects.find((o) => o.kind === 'ConfigMap' && o.data?.['mm2.properties']);
+      if (!cm) continue;
+      const props = Object.fromEntries(
+        (cm.data['mm2.properties'] as string)
+          .split('\n')
+          .filter((l) => l && !l.startsWith('#'))
+          .map((l) => [l.slice(0, l.indexOf('=')).replace(/\\/g, ''), l.slice(l.indexOf('=') + 1)]),
+      );
+      const flows = Object.keys(props).filter((k) => k.endsWith('.enabled') && k.includes('->') && props[k] === 'true');
+      expect(flows.length).toBeGreaterThan(0);
+      for (const flow of flows) {
+        const [source, target] = flow.replace(/\.enabled$/, '').split('->');
+        expect(target).toBe(v.layer);
+        const sourceView = all.find((x) => x.layer === source)!;
+        expect(props[`${source}.bootstrap.servers`]).toBe(sourceView.externalBootstrap);
+        expect(serviceOfBootstrap(props[`${target}.bootstrap.servers`]).length).toBeGreaterThan(0);
+        for (const topic of props[`${source}->${target}.topics`].split(',').map((t: string) => t.replace(/\\/g, ''))) {
+          expect(mirrored.has(topic)).toBe(false);
+          mirrored.add(topic);
+          expect(sourceView.topics.get(topic)).toBeDefined();
+          expect(v.topics.get(topic)).toBe(sourceView.topics.get(topic));
+        }
+      }
+    }
+    expect(mirrored.size > 0).toBe(env.transport === 'mirrored' && env.layers.length > 1);
+  });
+
+  test('pods run restricted: non-root, read-only root filesystem, all capabilities dropped', () => {
+    for (const o of all.flatMap((v) => v.objects)) {
+      for (const c of containersOf(o)) {
+        expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+        expect(c.securityContext.runAsNonRoot ?? o.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+        expect(c.resources?.limits?.memory).toBeDefined();
+      }
+    }
+  });
+});
+
+describe('synthesize (the cdk8s app)', () => {
+  test('writes one folder per layer cluster plus federation, with the operator-provided Secrets listed', () => {
+    const outroot = fs.mkdtempSync(path.join(os.tmpdir(), 'ddnn-main-'));
+    try {
+      const results = synthesize(['paper-simple', 'local'], outroot);
+      expect(results.map((r) => r.environment.name)).toEqual(['paper-simple']);
+      expect(fs.readdirSync(path.join(outroot, 'paper-simple')).sort()).toEqual(['cloud', 'edge', 'federation']);
+      expect(fs.readdirSync(path.join(outroot, 'paper-simple', 'edge')).sort()).toEqual([
+        '00-namespace.k8s.yaml',
+        '10-kafka.k8s.yaml',
+        '20-topics.k8s.yaml',
+        '40-inference.k8s.yaml',
+        '50-network-policies.k8s.yaml',
+        'REQUIRED-SECRETS.md',
+      ]);
+      const doc = fs.readFileSync(path.join(outroot, 'paper-simple', 'cloud', 'REQUIRED-SECRETS.md'), 'utf8');
+      expect(doc).toContain('`kafka-tls`');
+      expect(doc).toContain('`kafka-edge-client`');
+    } finally {
+      fs.rmSync(outroot, { recursive: true, force: true });
+    }
+  });
+
+  test('refuses to synthesize the local environment', () => {
+    expect(() => buildContinuum(getEnvironment('local'), os.tmpdir())).toThrow(/local processes/);
+  });
+});

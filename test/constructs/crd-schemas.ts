@@ -1,0 +1,96 @@
+/**
+ * Minimal JSON schemas for the CRD fields the constructs use (KubeFed v0.10 and Karmada v1.x shapes). No npm
+ * package ships these CRDs' schemas, so they are written here from the upstream CRD definitions, strict
+ * (`additionalProperties: false`) on every object the constructs write, so a misspelt field fails the test.
+ */
+const str = { type: 'string', minLength: 1 } as const;
+const meta = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: str, namespace: str, labels: { type: 'object', additionalProperties: { type: 'string' } }, annotations: { type: 'object' } },
+  additionalProperties: false,
+} as const;
+const obj = (properties: Record<string, unknown>, required: string[] = []) => ({
+  type: 'object',
+  properties,
+  required,
+  additionalProperties: false,
+});
+const arr = (items: unknown, minItems = 0) => ({ type: 'array', items, minItems });
+const root = (apiVersion: string, kind: string, spec: unknown, requireSpec = true) =>
+  obj({ apiVersion: { const: apiVersion }, kind: { const: kind }, metadata: meta, spec }, ['apiVersion', 'kind', 'metadata', ...(requireSpec ? ['spec'] : [])]);
+
+const placementClusters = obj({ clusters: arr(obj({ name: str }, ['name'])), clusterSelector: { type: 'object' } });
+const apiResource = obj({ group: { type: 'string' }, kind: str, pluralName: str, scope: { enum: ['Cluster', 'Namespaced'] }, version: str }, ['kind', 'pluralName', 'scope', 'version']);
+const resourceSelector = obj({ apiVersion: str, kind: str, name: str, namespace: str, labelSelector: { type: 'object' } }, ['apiVersion', 'kind']);
+
+export const CRD_SCHEMAS: Record<string, object> = {
+  'core.kubefed.io/v1beta1/KubeFedCluster': root(
+    'core.kubefed.io/v1beta1',
+    'KubeFedCluster',
+    obj({ apiEndpoint: { type: 'string', pattern: '^https://' }, caBundle: { type: 'string' }, secretRef: obj({ name: str }, ['name']), disabledTLSValidations: arr({ type: 'string' }) }, ['apiEndpoint', 'secretRef']),
+  ),
+  'core.kubefed.io/v1beta1/FederatedTypeConfig': root(
+    'core.kubefed.io/v1beta1',
+    'FederatedTypeConfig',
+    obj({ targetType: apiResource, federatedType: apiResource, statusType: apiResource, propagation: { enum: ['Enabled', 'Disabled'] }, statusCollection: { enum: ['Enabled', 'Disabled'] } }, ['targetType', 'federatedType', 'propagation']),
+  ),
+  'types.kubefed.io/v1beta1/FederatedNamespace': root('types.kubefed.io/v1beta1', 'FederatedNamespace', obj({ placement: placementClusters, template: { type: 'object' }, overrides: { type: 'array' } }, ['placement'])),
+  'types.kubefed.io/v1beta1/FederatedDeployment': root(
+    'types.kubefed.io/v1beta1',
+    'FederatedDeployment',
+    obj(
+      {
+        template: obj({ metadata: { type: 'object' }, spec: { type: 'object' } }, ['spec']),
+        placement: placementClusters,
+        overrides: arr(
+          obj({ clusterName: str, clusterOverrides: arr(obj({ op: { enum: ['add', 'remove', 'replace'] }, path: { type: 'string', pattern: '^/' }, value: {} }, ['path']), 1) }, ['clusterName', 'clusterOverrides']),
+        ),
+      },
+      ['template', 'placement'],
+    ),
+  ),
+  'cluster.karmada.io/v1alpha1/Cluster': obj(
+    {
+      apiVersion: { const: 'cluster.karmada.io/v1alpha1' },
+      kind: { const: 'Cluster' },
+      metadata: meta,
+      spec: obj({ syncMode: { enum: ['Push', 'Pull'] }, apiEndpoint: { type: 'string' }, secretRef: obj({ namespace: str, name: str }, ['namespace', 'name']), region: str, zone: str, provider: str }, ['syncMode']),
+    },
+    ['apiVersion', 'kind', 'metadata', 'spec'],
+  ),
+  'policy.karmada.io/v1alpha1/PropagationPolicy': root(
+    'policy.karmada.io/v1alpha1',
+    'PropagationPolicy',
+    obj(
+      {
+        resourceSelectors: arr(resourceSelector, 1),
+        placement: obj({
+          clusterAffinity: obj({ clusterNames: arr(str, 1), labelSelector: { type: 'object' }, exclude: arr(str) }),
+          replicaScheduling: obj({ replicaSchedulingType: { enum: ['Duplicated', 'Divided'] }, replicaDivisionPreference: { enum: ['Aggregated', 'Weighted'] }, weightPreference: { type: 'object' } }),
+          spreadConstraints: { type: 'array' },
+        }),
+      },
+      ['resourceSelectors'],
+    ),
+  ),
+  'policy.karmada.io/v1alpha1/OverridePolicy': root(
+    'policy.karmada.io/v1alpha1',
+    'OverridePolicy',
+    obj(
+      {
+        resourceSelectors: arr(resourceSelector, 1),
+        overrideRules: arr(
+          obj(
+            {
+              targetCluster: obj({ clusterNames: arr(str, 1), labelSelector: { type: 'object' } }),
+              overriders: obj({ plaintext: arr(obj({ path: { type: 'string', pattern: '^/' }, operator: { enum: ['add', 'remove', 'replace'] }, value: {} }, ['path', 'operator'])), imageOverrider: { type: 'array' } }),
+            },
+            ['overriders'],
+          ),
+        ),
+      },
+      ['resourceSelectors'],
+    ),
+  ),
+};
