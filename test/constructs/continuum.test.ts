@@ -24,10 +24,10 @@ function materialize(fed: Manifest[], cluster: string): Manifest | undefined {
     for (const o of fd.spec.overrides?.find((x: Manifest) => x.clusterName === cluster)?.clusterOverrides ?? []) setPointer(d, o.path, o.value);
     return d;
   }
-  const pp = fed.find((o) => o.kind === 'PropagationPolicy');
+  const pp = fed.find((o) => o.kind === 'PropagationPolicy')!;
   if (!pp.spec.placement.clusterAffinity.clusterNames.includes(cluster)) return undefined;
   const d: Manifest = JSON.parse(JSON.stringify(fed.find((o) => o.kind === 'Deployment')));
-  const rule = fed.find((o) => o.kind === 'OverridePolicy').spec.overrideRules.find((r: Manifest) => r.targetCluster.clusterNames.includes(cluster));
+  const rule = fed.find((o) => o.kind === 'OverridePolicy')!.spec.overrideRules.find((r: Manifest) => r.targetCluster.clusterNames.includes(cluster));
   for (const o of rule?.overriders.plaintext ?? []) setPointer(d, o.path, o.value);
   return d;
 }
