@@ -19,6 +19,8 @@ export const HEADER = {
   dlqReason: 'ddnn-dlq-reason',
   dlqLayer: 'ddnn-dlq-layer',
   dlqSource: 'ddnn-dlq-source',
+  /** set when a dead letter's value was cut to fit the topic: the original size in bytes */
+  dlqOriginalBytes: 'ddnn-dlq-original-bytes',
 } as const;
 
 /** One worker's pass over a request: wall-clock epoch milliseconds (fractional) and the model time of its batch. */

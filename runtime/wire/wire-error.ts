@@ -12,7 +12,8 @@ export type WireErrorReason =
   | 'missing-header'
   | 'bad-header'
   | 'wrong-input'
-  | 'model-version-mismatch';
+  | 'model-version-mismatch'
+  | 'unknown-reply-topic';
 
 export class WireError extends Error {
   constructor(

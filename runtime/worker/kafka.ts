@@ -3,7 +3,7 @@
  * writes to (input cluster for dead letters, next layer's cluster, answers' cluster), all with the project's
  * low-latency client settings (runtime/kafka/client-settings.ts).
  */
-import { Consumer, IHeaders, Kafka, Producer } from 'kafkajs';
+import { Admin, Consumer, IHeaders, Kafka, Producer } from 'kafkajs';
 import { ACKS_ALL, clientConfig, LOW_LATENCY_CONSUMER, LOW_LATENCY_PRODUCER } from '../kafka/client-settings';
 
 export interface OutgoingRecord {
@@ -65,6 +65,11 @@ export class ProducerPool {
     const all = await Promise.allSettled([...this.producers.values()]);
     await Promise.allSettled(all.flatMap((r) => (r.status === 'fulfilled' ? [r.value.disconnect()] : [])));
   }
+}
+
+/** An admin client (topic listings) with the same client settings. */
+export function createAdmin(clientId: string, brokers: readonly string[]): Admin {
+  return new Kafka(clientConfig(clientId, brokers)).admin();
 }
 
 /** A consumer-group member with manual commits (see worker.ts for the at-least-once protocol). */

@@ -17,8 +17,9 @@ import { epochMs, HEADER, WireError } from '../wire';
 import { MicroBatcher } from './batcher';
 import { checkConfigAgainstManifest, parseWorkerConfig, WorkerConfig, WorkerConfigInput } from './config';
 import { startHealthServer, HealthServer } from './http';
-import { createConsumer, OutgoingRecord, ProducerPool } from './kafka';
+import { createAdmin, createConsumer, OutgoingRecord, ProducerPool } from './kafka';
 import { createWorkerMetrics, WorkerMetrics } from './metrics';
+import { ReplyTopics } from './reply-topics';
 import { acceptRequest, InboundRequest, OutboundRecord, routeSample } from './route';
 
 export interface WorkerHandle {
@@ -45,6 +46,9 @@ export interface WorkerDeps {
   processMetrics?: boolean;
 }
 
+/** A dead letter keeps at most this much of the original value, so it always fits the topic's max message size. */
+export const DLQ_MAX_VALUE_BYTES = 1024 * 1024;
+
 interface Job {
   request: InboundRequest;
   resolve(): void;
@@ -66,12 +70,16 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   const next = config.nextTopic ? await producers.get(config.nextBrokers) : null;
   const answers = await producers.get(config.answerBrokers);
   const consumer = createConsumer(config.clientId, config.brokers, config.groupId);
+  // Answers go to each request's reply topic: check it exists before taking the request (see reply-topics.ts).
+  const answersAdmin = config.answerTopic ? null : createAdmin(`${config.clientId}-admin`, config.answerBrokers);
+  await answersAdmin?.connect();
+  const replyTopics = answersAdmin ? new ReplyTopics(() => answersAdmin.listTopics()) : null;
 
   const rules = { manifest, answerTopic: config.answerTopic, replyTopicPattern: new RegExp(config.replyTopicPattern) };
   const policy = { criterion: config.exitCriterion, threshold: config.threshold };
   const batcher = new MicroBatcher<Job>({ maxSize: config.batchMaxSize, maxWaitMs: config.batchMaxWaitMs });
-  const runQueue: Job[][] = [];
-  let pumping = false;
+  let busy = false;
+  let scheduled = false;
   let timer: NodeJS.Timeout | null = null;
 
   let ready = false;
@@ -85,7 +93,11 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   // ── consume → decode/accept ───────────────────────────────────────────────────────────────────
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale } = payload;
-    metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+    // Lag = records behind the high watermark not yet done (fetched-but-unacknowledged included), so a slow layer's
+    // backlog shows here even when one fetch took it all; it falls as the batch's records are acknowledged.
+    const lagLabels = { topic: batch.topic, partition: String(batch.partition) };
+    const behind = (offset: string) => Math.max(0, Number(batch.highWatermark) - Number(offset) - 1);
+    metrics.lag.set(lagLabels, batch.isEmpty() ? Number(batch.offsetLag()) : behind(batch.firstOffset()!) + 1);
     const taken: { offset: string; acked: Promise<void> }[] = [];
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break; // stopping or revoked: leave the rest uncommitted for the next owner
@@ -94,7 +106,11 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
       const inAt = epochMs();
       let acked: Promise<void>;
       try {
-        acked = submit(acceptRequest(message.value, message.headers, rules, inAt));
+        const request = acceptRequest(message.value, message.headers, rules, inAt);
+        if (replyTopics && !(await replyTopics.exists(request.headers.replyTopic))) {
+          throw new WireError('unknown-reply-topic', `reply topic "${request.headers.replyTopic}" does not exist on the answers' cluster`);
+        }
+        acked = submit(request);
       } catch (e) {
         if (!(e instanceof WireError)) throw e;
         acked = deadLetter(message, batch.topic, batch.partition, e);
@@ -108,6 +124,7 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
       for (const t of taken) {
         await t.acked;
         resolveOffset(t.offset);
+        metrics.lag.set(lagLabels, behind(t.offset));
         await heartbeat();
       }
     } finally {
@@ -118,31 +135,36 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   // ── batch ───────────────────────────────────────────────────────────────────────────────────
   function submit(request: InboundRequest): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      enqueue(batcher.add([{ request, resolve, reject }], epochMs()));
-      armTimer();
+      batcher.add([{ request, resolve, reject }], epochMs());
+      schedule();
     });
   }
 
-  function armTimer(): void {
-    const deadline = batcher.deadline();
-    if (timer || deadline === null) return;
-    timer = setTimeout(() => {
-      timer = null;
-      const due = batcher.takeDue(epochMs());
-      if (due) enqueue([due]);
-      armTimer();
-    }, Math.max(0, deadline - epochMs()));
-  }
-
-  function enqueue(batches: Job[][]): void {
-    runQueue.push(...batches);
-    if (!pumping) void pump();
+  // The model runs on the next turn of the event loop, so that the records of one fetch, accepted in one
+  // synchronous loop, queue up before it takes its first batch.
+  function schedule(): void {
+    if (busy || scheduled) return;
+    scheduled = true;
+    setImmediate(pump);
   }
 
   async function pump(): Promise<void> {
-    pumping = true;
-    while (runQueue.length > 0) await runBatch(runQueue.shift()!);
-    pumping = false;
+    scheduled = false;
+    if (busy) return;
+    busy = true;
+    try {
+      for (let jobs = batcher.take(epochMs()); jobs; jobs = batcher.take(epochMs())) await runBatch(jobs);
+    } finally {
+      busy = false;
+    }
+    // A partial batch left waiting for more (batchMaxWaitMs > 0): come back when its wait is over.
+    const deadline = batcher.deadline();
+    if (deadline !== null && !timer) {
+      timer = setTimeout(() => {
+        timer = null;
+        schedule();
+      }, Math.max(0, deadline - epochMs()));
+    }
   }
 
   // ── predict → decide → encode → produce ────────────────────────────────────────────────────
@@ -190,12 +212,15 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   async function deadLetter(message: KafkaMessage, topic: string, partition: number, e: WireError): Promise<void> {
     metrics.deadLetters.inc({ reason: e.reason });
     log.warn({ event: 'dead-letter', reason: e.reason, detail: e.message, topic, partition, offset: message.offset }, 'malformed record → dead-letter topic');
+    const value = message.value ?? Buffer.alloc(0);
+    const cut = value.length > DLQ_MAX_VALUE_BYTES;
     const record: OutgoingRecord = {
       topic: config.dlqTopic,
       key: message.key?.toString('utf8') ?? '',
-      value: message.value ?? Buffer.alloc(0),
+      value: cut ? value.subarray(0, DLQ_MAX_VALUE_BYTES) : value,
       headers: {
         ...message.headers,
+        ...(cut ? { [HEADER.dlqOriginalBytes]: String(value.length) } : {}),
         [HEADER.dlqReason]: e.message.slice(0, 1000),
         [HEADER.dlqLayer]: manifest.layer,
         [HEADER.dlqSource]: `${topic}/${partition}@${message.offset}`,
@@ -258,6 +283,7 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
     if (left) for (const j of left) j.reject(new Error('worker stopped'));
     if (timer) clearTimeout(timer);
     await p.disconnectAll();
+    await answersAdmin?.disconnect().catch(() => undefined);
     await h?.close();
     if (!deps.subModel) model.dispose();
     log.info({ event: 'stopped' }, 'stopped');
