@@ -101,6 +101,12 @@ export class KafkaCluster {
     return this.slot(i).logFile;
   }
 
+  /** Pid of broker i's JVM while it runs. */
+  brokerPid(i: number): number | undefined {
+    const p = this.slot(i).process;
+    return p?.running ? p.pid : undefined;
+  }
+
   /** JVM pids of everything this cluster runs (brokers, ZooKeeper). */
   pids(): number[] {
     const ps = this.slots.map((s) => s.process).filter((p): p is JvmProcess => !!p?.running);

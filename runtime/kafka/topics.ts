@@ -52,7 +52,7 @@ export async function createTopics(admin: Admin, specs: readonly TopicSpec[], br
   const missing = resolved.filter((t) => !existing.has(t.name));
   if (missing.length === 0) return;
   await admin.createTopics({
-    waitForLeaders: true,
+    waitForLeaders: false,
     timeout: 30_000,
     topics: missing.map((t) => ({
       topic: t.name,
@@ -61,4 +61,31 @@ export async function createTopics(admin: Admin, specs: readonly TopicSpec[], br
       configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
     })),
   });
+  await waitForLeaders(admin, missing);
+}
+
+/**
+ * kafkajs' own `waitForLeaders` gives up when the broker it asks has not yet heard of a new topic
+ * (UNKNOWN_TOPIC_OR_PARTITION, common with 3 brokers), so wait here until every partition has a leader.
+ */
+async function waitForLeaders(admin: Admin, topics: readonly ResolvedTopic[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
+      const ready = topics.every((t) => {
+        const m = meta.topics.find((x) => x.name === t.name);
+        return m !== undefined && m.partitions.length === t.partitions && m.partitions.every((p) => p.leader >= 0);
+      });
+      if (ready) return;
+      last = 'some partitions have no leader yet';
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`topics [${topics.map((t) => t.name).join(',')}] have no leaders after ${timeoutMs} ms: ${last}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
