@@ -27,6 +27,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--no-baseline', 'skip the cloud-only baseline run')
     .addOption(new Option('--backend <name>', 'tfjs backend of the workers').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
     .option('--no-progress', 'no progress bar (e.g. in CI logs)')
+    .option('--warmup <n>', 'requests per run sent before measuring (not reported)', '10')
     .option('--drain-timeout-s <s>', 'seconds to wait for the last answers after the last request', '60');
 }
 

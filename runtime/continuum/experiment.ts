@@ -69,20 +69,22 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
     await clusters.createTopics(wiring.topics);
 
     const targets = [...new Set(wiring.mirrors.map((m) => m.target))];
-    for (const target of targets) {
-      // MM2 runs next to the cluster it writes to and reads the other one across the WAN.
-      const flows = wiring.mirrors.filter((m) => m.target === target);
-      ui.step(`${label}: MirrorMaker 2 → ${target} (${flows.map((f) => `${f.source}→${f.target}: ${f.topics.length} topic(s)`).join(', ')})`);
-      const reach = Object.fromEntries([...clusters.clusters.keys()].map((l) => [l, l === target ? 'local' : 'wan'] as const));
-      const mm = await startMirrorMaker2({
-        clusters: Object.fromEntries(clusters.clusters),
-        flows,
-        reach,
-        dir: path.join(ctx.logDir, `mirror-maker-${wiring.name}-to-${target}`),
-        heapMb: 256,
-      });
-      own.add(`mirror-maker → ${target}`, () => mm.stop());
-    }
+    await Promise.all(
+      targets.map(async (target) => {
+        // MM2 runs next to the cluster it writes to and reads the other one across the WAN.
+        const flows = wiring.mirrors.filter((m) => m.target === target);
+        ui.step(`${label}: MirrorMaker 2 → ${target} (${flows.map((f) => `${f.source}→${f.target}: ${f.topics.length} topic(s)`).join(', ')})`);
+        const reach = Object.fromEntries([...clusters.clusters.keys()].map((l) => [l, l === target ? 'local' : 'wan'] as const));
+        const mm = await startMirrorMaker2({
+          clusters: Object.fromEntries(clusters.clusters),
+          flows,
+          reach,
+          dir: path.join(ctx.logDir, `mirror-maker-${wiring.name}-to-${target}`),
+          heapMb: 256,
+        });
+        own.add(`mirror-maker → ${target}`, () => mm.stop());
+      }),
+    );
 
     ui.step(`${label}: starting ${wiring.workers.length} worker process(es): ${wiring.workers.map((w) => w.name).join(', ')}`);
     const workers = await Promise.all(
@@ -99,23 +101,26 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
     if (wiring.layers.length > 1) ctx.seen.modelVersion ??= workers[0]?.ready.modelVersion;
 
     const mode: SendMode = options.rate ? { kind: 'rate', perSecond: options.rate } : { kind: 'closed-loop', window: 1 };
+    const fleetOptions = {
+      brokers: wiring.devices.requestBrokers.split(','),
+      requestTopic: wiring.devices.requestTopic,
+      replyTopicPrefix: wiring.devices.replyTopicPrefix,
+      createReplyTopics: false,
+      devices: ctx.env.devices.count,
+      split: 'shard' as const,
+      timeoutMs: options.drainTimeoutS * 1000,
+    };
+    if (options.warmup > 0) {
+      // Not measured: the first requests pay for connections, metadata and the model's first predictions.
+      ui.step(`${label}: warm-up, ${options.warmup} request(s)`);
+      await runDevices({ ...fleetOptions, images: ctx.images.slice(0, options.warmup), mode: { kind: 'closed-loop', window: 1 } });
+    }
     const bar = ui.startStream(label, ctx.images.length);
     const wanBefore = clusters.wanBytes();
     const startedAt = Date.now();
     let fleet: DeviceFleetResult;
     try {
-      fleet = await runDevices({
-        brokers: wiring.devices.requestBrokers.split(','),
-        requestTopic: wiring.devices.requestTopic,
-        replyTopicPrefix: wiring.devices.replyTopicPrefix,
-        createReplyTopics: false,
-        devices: ctx.env.devices.count,
-        images: ctx.images,
-        split: 'shard',
-        mode,
-        timeoutMs: options.drainTimeoutS * 1000,
-        onProgress: (done) => bar.update(done),
-      });
+      fleet = await runDevices({ ...fleetOptions, images: ctx.images, mode, onProgress: (done) => bar.update(done) });
     } finally {
       bar.stop();
     }

@@ -45,6 +45,8 @@ export const RunOptionsSchema = z
     baseline: z.boolean().default(true),
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
     progress: z.boolean().default(true),
+    /** Requests per run sent before measuring (warm connections and models), not in the report. */
+    warmup: z.coerce.number().int().min(0, '--warmup must be ≥ 0').default(10),
     /** Time allowed for the last answers once every request is sent. */
     drainTimeoutS: z.coerce.number().positive().default(60),
   })
