@@ -8,7 +8,7 @@ import * as path from 'path';
 import { App, Chart, type ChartProps, YamlOutputType } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import type { Construct } from 'constructs';
-import { type Environment, type LayerPlan, type LayerSpec, planContinuum } from '../environments';
+import { type Environment, type LayerPlan, type LayerSpec, kafkaAddressName, planContinuum } from '../environments';
 import { ContinuumFederation, type FederationMember } from './k8s/continuum-federation';
 import { InferenceLayer, type KafkaClientSecurity, type RemoteTopic } from './k8s/inference-layer';
 import { KafkaCluster, type KafkaWanSecurity, externalEndpoints } from './k8s/kafka-cluster';
@@ -64,7 +64,9 @@ function apiEndpoint(layer: LayerSpec): string {
 /** Address ranges allowed on a layer's WAN listener: the devices' entry point is open, others admit their peers. */
 export function wanSources(env: Environment, layer: LayerSpec): string[] {
   const plan = planContinuum(env);
-  if (plan.requestLayer === layer.name || plan.entryLayer === layer.name) return ['0.0.0.0/0'];
+  if (plan.requestLayer === layer.name || plan.entryLayer === layer.name)
+    // Devices connect here: from the site's LAN on-prem, from the declared client ranges in the cloud.
+    return layer.cluster.kind === 'gke' && env.cloud?.clientCidrs ? [...env.cloud.clientCidrs] : ['0.0.0.0/0'];
   const cidrs = new Set<string>();
   for (const peer of env.layers) {
     if (peer === layer) continue;
@@ -125,7 +127,15 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
       layer: layer.name,
       external:
         layer.kafka.external.type === 'LoadBalancer'
-          ? { ...layer.kafka.external, sourceRanges: sources.includes('0.0.0.0/0') ? undefined : sources }
+          ? {
+              ...layer.kafka.external,
+              sourceRanges: sources.includes('0.0.0.0/0') ? undefined : sources,
+              // The addresses infra/ reserves for this layer (same naming function on both sides).
+              staticAddressNames:
+                layer.cluster.kind === 'gke'
+                  ? Array.from({ length: layer.kafka.brokers }, (_, i) => kafkaAddressName(env.name, layer.name, i))
+                  : undefined,
+            }
           : layer.kafka.external,
       wanSecurity,
       defaultReplicationFactor: layer.topics.replicationFactor,

@@ -3,7 +3,7 @@
  * Same cloud as paper-simple (1 broker, 1 partition) so response times compare like for like.
  */
 import type { EnvironmentInput } from './schema';
-import { PAPER_CLOUD, PAPER_CLOUD_MACHINE, PAPER_MODEL, WORKER_IMAGE, cloudExternal } from './shared';
+import { PAPER_CLOUD, PAPER_CLOUD_MACHINE, PAPER_EDGE_EGRESS, PAPER_MODEL, WORKER_IMAGE, cloudExternal } from './shared';
 
 export const cloudOnly: EnvironmentInput = {
   name: 'cloud-only',
@@ -14,7 +14,8 @@ export const cloudOnly: EnvironmentInput = {
   threshold: 1,
   model: { ...PAPER_MODEL, location: PAPER_MODEL.location.replace(/edge-cloud$/, 'cloud-only') },
   workerImage: WORKER_IMAGE,
-  cloud: PAPER_CLOUD,
+  // The devices stream from the same site as the paper's edge computers.
+  cloud: { ...PAPER_CLOUD, clientCidrs: PAPER_EDGE_EGRESS },
   layers: [
     {
       name: 'cloud',

@@ -10,6 +10,7 @@ import { type Environment, type EnvironmentInput, parseEnvironment } from './sch
 
 export * from './schema';
 export * from './topology';
+export * from './naming';
 
 const DEFINITIONS: readonly EnvironmentInput[] = [paperSimple, ...PAPER_HA_PARTITIONS.map(paperHa), cloudOnly, local];
 

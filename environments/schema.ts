@@ -131,6 +131,8 @@ export const CloudSpec = z.object({
   networkCidr: z.string().default('10.20.0.0/20'),
   podCidr: z.string().default('10.24.0.0/14'),
   serviceCidr: z.string().default('10.28.0.0/20'),
+  /** Ranges of clients outside any on-prem layer (devices of a cloud-only run) admitted on the Kafka WAN listeners. */
+  clientCidrs: z.array(z.string()).optional(),
 });
 export type CloudSpec = z.infer<typeof CloudSpec>;
 

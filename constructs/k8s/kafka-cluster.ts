@@ -43,6 +43,8 @@ export type KafkaExternalAccess =
       readonly port?: number;
       /** Only these source ranges may connect. @default - any (restrict with NetworkPolicies/firewalls) */
       readonly sourceRanges?: string[];
+      /** GKE: names of reserved static addresses, by ordinal (annotation networking.gke.io/load-balancer-ip-addresses). @default - ephemeral */
+      readonly staticAddressNames?: string[];
     }
   | {
       readonly type: 'NodePort';
@@ -250,7 +252,14 @@ export class KafkaCluster extends Construct {
       const podSelector = { ...this.selector, 'statefulset.kubernetes.io/pod-name': `${name}-${i}` };
       const port = splitHostPort(this.externalEndpoints[i]).port;
       new k8s.KubeService(this, `external-${i}`, {
-        metadata: { name: `${name}-${i}-external`, labels: { ...labels, 'ddnn.dev/broker': String(i) } },
+        metadata: {
+          name: `${name}-${i}-external`,
+          labels: { ...labels, 'ddnn.dev/broker': String(i) },
+          annotations:
+            ext.type === 'LoadBalancer' && ext.staticAddressNames?.[i]
+              ? { 'networking.gke.io/load-balancer-ip-addresses': ext.staticAddressNames[i] }
+              : undefined,
+        },
         spec:
           ext.type === 'LoadBalancer'
             ? {
