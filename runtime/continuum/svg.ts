@@ -43,8 +43,8 @@ export interface LineChartSpec {
 }
 
 const W = 640;
-const H = 340;
-const M = { left: 64, right: 16, top: 40, bottom: 78 };
+const H = 360;
+const M = { left: 64, right: 16, top: 40, bottom: 98 };
 const PLOT_W = W - M.left - M.right;
 const PLOT_H = H - M.top - M.bottom;
 
@@ -52,11 +52,11 @@ export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** A round axis maximum ≥ max: 1, 2, 2.5 or 5 times a power of ten. */
+/** A round axis maximum ≥ max: 1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten. */
 export function niceMax(max: number): number {
   if (!Number.isFinite(max) || max <= 0) return 1;
   const p = 10 ** Math.floor(Math.log10(max));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= max * 0.999999) return m * p;
+  for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= max * 0.999999) return m * p;
   return 10 * p;
 }
 
@@ -85,7 +85,7 @@ function yAxis(yMax: number, yLabel: string, format: (v: number) => string): str
 }
 
 function legend(series: ReadonlyArray<Series & { dashed?: boolean }>): string[] {
-  // Lay entries out left to right, wrapping to a new row at the right edge; the last row sits at the bottom.
+  // Lay entries out left to right below the x axis label, wrapping to a new row at the right edge.
   const placed: Array<{ s: Series & { dashed?: boolean }; x: number; row: number }> = [];
   let x = M.left;
   let row = 0;
@@ -99,7 +99,7 @@ function legend(series: ReadonlyArray<Series & { dashed?: boolean }>): string[] 
     x += w;
   }
   return placed.flatMap(({ s, x: lx, row: ly }) => {
-    const y = H - 12 - 18 * (row - ly);
+    const y = M.top + PLOT_H + 56 + 18 * ly;
     const dash = s.dashed ? ' stroke-dasharray="4 3"' : '';
     return [
       `<line x1="${r(lx)}" x2="${r(lx + 18)}" y1="${y - 4}" y2="${y - 4}" stroke="${s.color}" stroke-width="6"${dash}/>`,

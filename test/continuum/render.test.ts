@@ -76,11 +76,12 @@ describe('sweep', () => {
 });
 
 describe('svg', () => {
-  it('rounds axes up to 1, 2, 2.5 or 5 × 10^k', () => {
+  it('rounds axes up to a round number', () => {
     expect(niceMax(0.93)).toBe(1);
     expect(niceMax(1.7)).toBe(2);
     expect(niceMax(230)).toBe(250);
     expect(niceMax(4100)).toBe(5000);
+    expect(niceMax(298)).toBe(300);
     expect(niceMax(0)).toBe(1);
   });
 
