@@ -1,0 +1,120 @@
+import { Testing } from 'cdk8s';
+import { InferenceLayer, WORKER_HTTP, WORKER_KAFKA_SECURITY_ENV } from '../../constructs/k8s/inference-layer';
+import { WORKER_ENV, parseWorkerConfig, workerConfigFromEnv } from '../../runtime/worker/config';
+import { clusterWithTopics, find } from './fixtures';
+import { type Manifest, envOf, referenceProblems, schemaErrors, snapshotView } from './manifest-checks';
+
+const TOPICS = [
+  { name: 'ddnn.edge.requests', partitions: 4 },
+  { name: 'ddnn.edge.dead-letter' },
+  { name: 'ddnn.cloud.requests', partitions: 4 },
+  { name: 'ddnn.replies', partitions: 4 },
+];
+
+function synth(extra: Partial<ConstructorParameters<typeof InferenceLayer>[2]> = {}) {
+  const { chart, topics } = clusterWithTopics(TOPICS);
+  const layer = new InferenceLayer(chart, 'edge', {
+    layer: 'edge',
+    image: 'registry.example/ddnn/worker:0.1.0',
+    modelLocation: 'https://models.example/edge',
+    topics,
+    inputTopic: 'ddnn.edge.requests',
+    deadLetterTopic: 'ddnn.edge.dead-letter',
+    next: { topic: 'ddnn.cloud.requests' },
+    reply: { topic: 'ddnn.replies' },
+    replicas: 2,
+    threshold: 0.7,
+    ...extra,
+  });
+  const objects: Manifest[] = Testing.synth(chart);
+  return { layer, objects, deployment: find(objects, 'Deployment', 'ddnn-worker') };
+}
+
+describe('InferenceLayer', () => {
+  test('wires the sub-model, topics, threshold and brokers through the worker\'s DDNN_* variables', () => {
+    const { deployment } = synth();
+    const env = envOf(deployment.spec.template.spec.containers[0]);
+    expect(env).toMatchObject({
+      [WORKER_ENV.model]: 'https://models.example/edge',
+      [WORKER_ENV.inputTopic]: 'ddnn.edge.requests',
+      [WORKER_ENV.nextTopic]: 'ddnn.cloud.requests',
+      [WORKER_ENV.dlqTopic]: 'ddnn.edge.dead-letter',
+      [WORKER_ENV.threshold]: '0.7',
+      [WORKER_ENV.groupId]: 'ddnn.edge.workers',
+      [WORKER_ENV.replyTopicPattern]: '^ddnn\\.replies$',
+    });
+    expect(env[WORKER_ENV.brokers]).toContain('kafka-0.kafka-headless:9092');
+    expect(env[WORKER_ENV.nextBrokers]).toBe(env[WORKER_ENV.brokers]);
+  });
+
+  test('the synthesized env is a configuration the worker accepts', () => {
+    const { deployment } = synth();
+    const config = parseWorkerConfig(workerConfigFromEnv(envOf(deployment.spec.template.spec.containers[0])));
+    expect(config).toMatchObject({ inputTopic: 'ddnn.edge.requests', threshold: 0.7, httpPort: WORKER_HTTP.port, batchMaxSize: 16 });
+    expect(new RegExp(config.replyTopicPattern).test('ddnn.replies')).toBe(true);
+    expect(new RegExp(config.replyTopicPattern).test('ddnn.other')).toBe(false);
+  });
+
+  test('probes the worker\'s health endpoints and exposes metrics through a Service', () => {
+    const { deployment, objects } = synth();
+    const c = deployment.spec.template.spec.containers[0];
+    expect(c.livenessProbe.httpGet).toMatchObject({ path: '/healthz', port: 8080 });
+    expect(c.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 8080 });
+    expect(c.startupProbe.httpGet.path).toBe('/healthz');
+    const svc = find(objects, 'Service', 'ddnn-worker-metrics');
+    expect(svc.metadata.annotations['prometheus.io/path']).toBe('/metrics');
+    expect(svc.spec.selector).toEqual({ 'app.kubernetes.io/name': 'ddnn-worker', 'app.kubernetes.io/component': 'inference-worker' });
+  });
+
+  test('runs restricted: non-root, read-only root, no capabilities, writable /tmp only', () => {
+    const { deployment } = synth();
+    const pod = deployment.spec.template.spec;
+    const c = pod.containers[0];
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(c.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(c.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    expect(c.resources).toEqual({ requests: { cpu: '1000m', memory: '2048Mi' }, limits: { memory: '2048Mi' } });
+  });
+
+  test('replicas are tied to partitions', () => {
+    expect(synth({ replicas: 4 }).deployment.spec.replicas).toBe(4);
+    expect(() => synth({ replicas: 5 })).toThrow('InferenceLayer edge: replicas (5) must be ≤ partitions of ddnn.edge.requests (4)');
+  });
+
+  test('refuses topics the cluster does not declare, and unpinned images', () => {
+    expect(() => synth({ inputTopic: 'nope' })).toThrow(/topic "nope" is not declared/);
+    expect(() => synth({ next: { topic: 'nope' } })).toThrow(/topic "nope" is not declared/);
+    expect(() => synth({ image: 'worker' })).toThrow(/must be pinned/);
+    expect(() => synth({ image: 'worker:latest' })).toThrow(/must not use :latest/);
+  });
+
+  test('a remote next layer gets its bootstrap servers and SASL credentials from Secrets', () => {
+    const { deployment, objects } = synth({
+      next: { topic: 'ddnn.cloud.requests', bootstrapServers: 'kafka-0.cloud.example:9094', security: { credentialsSecretName: 'cloud-client', caSecretName: 'cloud-ca' } },
+    });
+    const c = deployment.spec.template.spec.containers[0];
+    expect(envOf(c)[WORKER_ENV.nextBrokers]).toBe('kafka-0.cloud.example:9094');
+    expect(c.env).toContainEqual({ name: WORKER_KAFKA_SECURITY_ENV.saslPassword, valueFrom: { secretKeyRef: { name: 'cloud-client', key: 'password' } } });
+    expect(c.volumeMounts).toContainEqual({ name: 'kafka-ca', mountPath: '/etc/ddnn/kafka-ca', readOnly: true });
+    expect(referenceProblems(objects, ['cloud-client', 'cloud-ca'])).toEqual([]);
+    expect(referenceProblems(objects).join()).toMatch(/undeclared Secret cloud-client/);
+  });
+
+  test('federated: the Deployment leaves the chart but stays available as a manifest', () => {
+    const { layer, objects } = synth({ federated: true });
+    expect(objects.some((o) => o.kind === 'Deployment')).toBe(false);
+    expect(layer.deploymentManifest()).toMatchObject({ kind: 'Deployment', spec: { replicas: 2 } });
+  });
+
+  test('every object is valid against the Kubernetes schema, and matches the snapshot', () => {
+    const { objects } = synth();
+    expect(objects.flatMap(schemaErrors)).toEqual([]);
+    expect(snapshotView(objects.filter((o) => o.metadata.name.startsWith('ddnn-worker')))).toMatchSnapshot();
+  });
+});
