@@ -33,7 +33,13 @@ export async function writePartition(
   opts: PartitionOptions = {},
 ): Promise<WrittenLayer[]> {
   const plans = planPlacement(spec, placement);
-  fs.rmSync(outDir, { recursive: true, force: true });
+  // Replace an earlier partition, but never delete a folder that is something else.
+  if (fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0) {
+    if (!fs.existsSync(path.join(outDir, 'placement.json'))) {
+      throw new Error(`${outDir} is not empty and holds no placement.json: refusing to overwrite it`);
+    }
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
   fs.mkdirSync(outDir, { recursive: true });
   const written: WrittenLayer[] = [];
   for (const plan of plans) {

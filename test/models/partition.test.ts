@@ -96,6 +96,19 @@ describe('partitioning the tiny random model', () => {
     }
   });
 
+  it('replaces an earlier partition but refuses to overwrite an unrelated folder', async () => {
+    const tiny = await writeTinyPartition('edge-cloud');
+    try {
+      await writeTinyPartition('cloud-only', tiny.dir);
+      expect(fs.readdirSync(tiny.dir).sort()).toEqual(['cloud', 'placement.json']);
+      fs.rmSync(path.join(tiny.dir, 'placement.json'));
+      await expect(writeTinyPartition('cloud-only', tiny.dir)).rejects.toThrow(/is not empty and holds no placement\.json: refusing to overwrite it/);
+      expect(fs.existsSync(path.join(tiny.dir, 'cloud', 'model.json'))).toBe(true);
+    } finally {
+      fs.rmSync(tiny.dir, { recursive: true, force: true });
+    }
+  });
+
   it('fails naming the weight when the trained weights lack one', async () => {
     const w = tinyWeights(spec);
     delete w['block2_conv1/kernel'];
