@@ -45,7 +45,8 @@ export function resolveEnvironment(options: RunOptions): Environment {
 
 function toAnswered(r: DeviceFleetResult['records'][number]): AnsweredRequest | null {
   if (r.responseMs === null || r.layer === null || r.predicted === null) return null;
-  return { requestId: r.requestId, deviceId: r.deviceId, imageId: r.imageId, label: r.label, prediction: r.predicted, layer: r.layer, responseTimeMs: r.responseMs };
+  const hops = r.hops.map((h) => ({ layer: h.layer, inAt: h.inAt, outAt: h.outAt, modelMs: h.modelMs }));
+  return { requestId: r.requestId, deviceId: r.deviceId, imageId: r.imageId, label: r.label, prediction: r.predicted, layer: r.layer, responseTimeMs: r.responseMs, sentAt: r.sentAt, hops };
 }
 
 interface RunContext {

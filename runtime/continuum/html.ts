@@ -3,7 +3,7 @@ import { ms, pct, times } from './format';
 import type { ExperimentReport } from './report';
 import type { SweepReport } from './sweep';
 import { barChart, escapeXml, lineChart, Series } from './svg';
-import { describeSetup, isSection, latencyTable, summaryTable, Table } from './table';
+import { breakdownTable, describeSetup, isSection, latencyTable, summaryTable, Table } from './table';
 
 const COLORS = {
   direct: '#1f77b4',
@@ -138,6 +138,7 @@ export function renderExperimentHtml(report: ExperimentReport, options: HtmlOpti
     cdfFigure(options.responseTimes),
     tableHtml(summaryTable(report)),
     tableHtml(latencyTable(report)),
+    breakdownTable(report) ? tableHtml(breakdownTable(report)!) : '',
     '<p class="setup">Paper numbers: §5.2 of "An open source framework based on Kafka-ML for Distributed DNN inference over the Cloud-to-Things continuum"; values only shown in its figures are marked "—".</p>',
   ]);
 }

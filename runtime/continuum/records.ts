@@ -15,6 +15,10 @@ export interface AnsweredRequest {
   readonly layer: string;
   /** Device-side time from send to reply, in milliseconds. */
   readonly responseTimeMs: number;
+  /** Epoch ms at the device when sent; with `hops`, splits the response time into its segments. */
+  readonly sentAt?: number;
+  /** Each worker the request passed: when it took the record, when it handed on the result, batch predict time. */
+  readonly hops?: ReadonlyArray<{ readonly layer: string; readonly inAt: number; readonly outAt: number; readonly modelMs: number }>;
 }
 
 /** Bytes that crossed the emulated WAN link during a run, each way. */

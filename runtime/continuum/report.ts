@@ -90,10 +90,18 @@ export interface EarlyExitSummary {
     readonly earlyExitsP50: number;
     readonly totalP50: number;
   };
+  /** Where the time goes, per answering layer: average of each segment of the path (see `timeBreakdown`). */
+  readonly breakdownMs: Readonly<Record<string, readonly Segment[]>>;
   /** 1 − all.avg / cloudOnly.avg: the abstract's "improvement of the response time". */
   readonly responseTimeImprovement: number;
   readonly wanBytesPerRequest: WanPerRequest;
   readonly throughputPerSecond: number;
+}
+
+/** One segment of a request's path and its average duration over the requests that have it. */
+export interface Segment {
+  readonly segment: string;
+  readonly avgMs: number;
 }
 
 export interface ExperimentReport {
@@ -189,9 +197,40 @@ function summarizeEarlyExit(
       totalP50: ratio(base.p50, all.p50),
     },
     responseTimeImprovement: Number.isFinite(ratio(all.avg, base.avg)) ? 1 - all.avg / base.avg : NaN,
+    breakdownMs: Object.fromEntries(layerNames.map((l) => [l, timeBreakdown(byLayer.get(l)!)])),
     wanBytesPerRequest: wanPerRequest(run.wanBytes, run.sent),
     throughputPerSecond: ratio(unique.length, run.durationMs / 1000),
   };
+}
+
+/**
+ * Splits response times into the path's segments, from the worker hop timestamps (one machine, one clock):
+ * device → first worker (produce, broker, fetch), each worker's time (queue + micro-batch + predict; `predict` is the
+ * batch's model time), worker → next worker (across the WAN or MirrorMaker 2), last worker → device.
+ * Requests without hops (e.g. from an older worker) are left out.
+ */
+export function timeBreakdown(records: readonly AnsweredRequest[]): Segment[] {
+  const withHops = records.filter((r) => r.sentAt !== undefined && r.hops && r.hops.length > 0);
+  if (withHops.length === 0) return [];
+  const sums = new Map<string, { total: number; n: number }>();
+  const add = (segment: string, ms: number) => {
+    const s = sums.get(segment) ?? { total: 0, n: 0 };
+    s.total += ms;
+    s.n += 1;
+    sums.set(segment, s);
+  };
+  for (const r of withHops) {
+    const hops = r.hops!;
+    add(`device → ${hops[0].layer} worker`, hops[0].inAt - r.sentAt!);
+    hops.forEach((h, i) => {
+      add(`${h.layer} worker (queue, batch, predict)`, h.outAt - h.inAt);
+      add(`  of which ${h.layer} predict`, h.modelMs);
+      if (i + 1 < hops.length) add(`${h.layer} → ${hops[i + 1].layer} worker`, hops[i + 1].inAt - h.outAt);
+    });
+    const last = hops[hops.length - 1];
+    add(`${last.layer} worker → device`, r.sentAt! + r.responseTimeMs - last.outAt);
+  }
+  return [...sums].map(([segment, { total, n }]) => ({ segment, avgMs: total / n }));
 }
 
 export function buildReport(input: ExperimentInput): ExperimentReport {

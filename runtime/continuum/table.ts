@@ -102,6 +102,19 @@ export function latencyTable(report: ExperimentReport): Table {
   };
 }
 
+/** Where the time of each answering layer's requests goes, per transport (averages over the same requests). */
+export function breakdownTable(report: ExperimentReport): Table | null {
+  const runs = report.earlyExit.filter((r) => Object.values(r.breakdownMs).some((b) => b.length > 0));
+  if (runs.length === 0) return null;
+  const columns = runs.flatMap((r) => Object.keys(r.breakdownMs).filter((l) => r.breakdownMs[l].length > 0).map((layer) => ({ r, layer })));
+  const segments = [...new Set(columns.flatMap(({ r, layer }) => r.breakdownMs[layer].map((s) => s.segment)))];
+  return {
+    title: 'Where the time goes: average per segment of the path (ms), from worker timestamps',
+    headers: ['Segment', ...columns.map(({ r, layer }) => `${r.transport}, ${layer}-answered`)],
+    rows: segments.map((seg) => [seg, ...columns.map(({ r, layer }) => ms(r.breakdownMs[layer].find((s) => s.segment === seg)?.avgMs ?? NaN))]),
+  };
+}
+
 export function renderReport(report: ExperimentReport): string {
   return [
     ...describeSetup(report),
@@ -110,6 +123,7 @@ export function renderReport(report: ExperimentReport): string {
     '',
     renderTable(latencyTable(report)),
     '',
+    ...(breakdownTable(report) ? [renderTable(breakdownTable(report)!), ''] : []),
     'paper: §5.2 of the Kafka-ML DDNN paper; its global accuracies and most absolute times are only in its figures.',
   ].join('\n');
 }

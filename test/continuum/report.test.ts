@@ -1,4 +1,4 @@
-import { buildReport } from '../../runtime/continuum/report';
+import { buildReport, timeBreakdown } from '../../runtime/continuum/report';
 import { PAPER } from '../../runtime/continuum/paper';
 import { cloudOnlyRun, earlyExitRun, input, rec } from './fixtures';
 
@@ -67,5 +67,32 @@ describe('buildReport', () => {
 
   it('rejects a setup with a single layer', () => {
     expect(() => buildReport({ ...input, setup: { ...input.setup, layers: ['cloud'] } })).toThrow(/setup\.layers/);
+  });
+});
+
+describe('timeBreakdown', () => {
+  it('splits a forwarded request into device, worker, WAN and answer segments', () => {
+    const r = {
+      ...rec(1, 1, 1, 'cloud', 100),
+      sentAt: 1000,
+      hops: [
+        { layer: 'edge', inAt: 1005, outAt: 1015, modelMs: 4 },
+        { layer: 'cloud', inAt: 1045, outAt: 1070, modelMs: 20 },
+      ],
+    };
+    expect(timeBreakdown([r, { ...r, requestId: 'x', hops: undefined }])).toEqual([
+      { segment: 'device → edge worker', avgMs: 5 },
+      { segment: 'edge worker (queue, batch, predict)', avgMs: 10 },
+      { segment: '  of which edge predict', avgMs: 4 },
+      { segment: 'edge → cloud worker', avgMs: 30 },
+      { segment: 'cloud worker (queue, batch, predict)', avgMs: 25 },
+      { segment: '  of which cloud predict', avgMs: 20 },
+      { segment: 'cloud worker → device', avgMs: 30 },
+    ]);
+  });
+
+  it('is empty without hops, and the report carries it per answering layer', () => {
+    expect(timeBreakdown([rec(1, 1, 1, 'edge', 10)])).toEqual([]);
+    expect(buildReport(input).earlyExit[0].breakdownMs).toEqual({ edge: [], cloud: [] });
   });
 });
