@@ -15,6 +15,7 @@ import { KafkaCluster, type KafkaWanSecurity, externalEndpoints } from './k8s/ka
 import { KafkaTopics } from './k8s/kafka-topics';
 import { LayerNetworkPolicies } from './k8s/layer-network-policies';
 import { MirrorMaker2 } from './k8s/mirror-maker2';
+import { memoryBytes } from './k8s/pod-defaults';
 
 /** A Secret the operator must create before applying a layer's manifests (never synthesized: it holds credentials). */
 export interface RequiredSecret {
@@ -64,6 +65,9 @@ function apiEndpoint(layer: LayerSpec): string {
 /** Address ranges allowed on a layer's WAN listener: the devices' entry point is open, others admit their peers. */
 export function wanSources(env: Environment, layer: LayerSpec): string[] {
   const plan = planContinuum(env);
+  // NodePort traffic is source-NATed to a node address, so an ipBlock cannot tell clients apart there: the WAN
+  // listener's TLS + SASL and the site's firewall guard it instead.
+  if (layer.kafka.external.type === 'NodePort') return ['0.0.0.0/0'];
   if (plan.requestLayer === layer.name || plan.entryLayer === layer.name)
     // Devices connect here: from the site's LAN on-prem, from the declared client ranges in the cloud.
     return layer.cluster.kind === 'gke' && env.cloud?.clientCidrs ? [...env.cloud.clientCidrs] : ['0.0.0.0/0'];
@@ -196,6 +200,9 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
       workerSelectors: worker ? [worker.selector] : [],
     });
 
+    // With a federation engine the worker Deployment lives in the control plane's folder: count it here too.
+    const placed = worker && federated ? [worker.deploymentManifest()] : [];
+    checkCapacity(layer, [...app.charts.flatMap((c) => c.toJson()), ...placed]);
     return { layer: layer.name, app, outdir, kafka, topics, worker, mirrorMakers, requiredSecrets };
   }
 
@@ -220,6 +227,47 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
   }
 
   return { environment: env, layers, federation };
+}
+
+/**
+ * Memory a GKE node of `machineType` offers to pods, in MiB: its memory less GKE's reservation (25 % of the first
+ * 4 GiB, 20 % of the next 4, 10 % of the next 8, 6 % up to 128, 2 % above) and the 100 MiB eviction threshold.
+ * Only custom machine types say their memory in the name; others return undefined (not checked).
+ */
+export function gkeAllocatableMiB(machineType: string): number | undefined {
+  const m = /^[a-z0-9]+-custom-\d+-(\d+)$/.exec(machineType);
+  if (!m) return undefined;
+  const mem = Number(m[1]);
+  const tiers: [number, number][] = [[4096, 0.25], [4096, 0.2], [8192, 0.1], [114688, 0.06], [Infinity, 0.02]];
+  let left = mem;
+  let reserved = 0;
+  for (const [size, share] of tiers) {
+    const part = Math.min(left, size);
+    reserved += part * share;
+    left -= part;
+  }
+  return Math.floor(mem - reserved - 100);
+}
+
+/** Refuses a GKE layer whose long-running pods request more memory than its nodes offer (they would stay Pending). */
+function checkCapacity(layer: LayerSpec, objects: Record<string, any>[]): void {
+  if (layer.cluster.kind !== 'gke') return;
+  const perNode = gkeAllocatableMiB(layer.cluster.machineType);
+  if (perNode === undefined) return;
+  let requested = 0;
+  for (const o of objects.filter((x) => x.kind === 'Deployment' || x.kind === 'StatefulSet')) {
+    for (const c of o.spec.template.spec.containers) requested += (o.spec.replicas ?? 1) * memoryMiB(c.resources?.requests?.memory ?? '0');
+  }
+  const available = perNode * layer.cluster.nodes;
+  if (requested > available)
+    throw new Error(
+      `layer "${layer.name}": pods request ${requested} MiB of memory but ${layer.cluster.nodes} × ${layer.cluster.machineType} ` +
+        `offer ${available} MiB to pods; lower layers.*.kafka/worker resources or add nodes (cluster.nodes)`,
+    );
+}
+
+function memoryMiB(q: string | number): number {
+  return Math.ceil(memoryBytes(String(q)) / 2 ** 20);
 }
 
 function imageRef(env: Environment): string {

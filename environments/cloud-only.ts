@@ -20,9 +20,10 @@ export const cloudOnly: EnvironmentInput = {
     {
       name: 'cloud',
       cluster: { kind: 'gke', nodes: 1, machineType: PAPER_CLOUD_MACHINE },
-      kafka: { brokers: 1, quorum: 1, resources: { cpu: '250m', memory: '1Gi' }, external: cloudExternal('cloud-only') },
+      kafka: { brokers: 1, quorum: 1, resources: { cpu: '250m', memory: '768Mi' }, external: cloudExternal('cloud-only') },
       topics: { partitions: 1, replicationFactor: 1, minInSyncReplicas: 1 },
-      worker: { subModel: 'cloud', replicas: 1, resources: { cpu: '1', memory: '1536Mi' } },
+      // One 2 vCPU / 4 GB node offers ~2.9 GiB to pods (checked at synth): broker + ZooKeeper + worker fit.
+      worker: { subModel: 'cloud', replicas: 1, resources: { cpu: '1', memory: '1280Mi' } },
     },
   ],
   federation: { engine: 'none' },

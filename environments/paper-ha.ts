@@ -33,9 +33,10 @@ export function paperHa(partitions: PaperHaPartitions): EnvironmentInput {
       {
         name: 'cloud',
         cluster: { kind: 'gke', nodes: 3, machineType: PAPER_CLOUD_MACHINE, apiEndpoint: cloudApiEndpoint(name) },
-        kafka: { brokers: 3, quorum: 3, resources: { cpu: '250m', memory: '1Gi' }, external: cloudExternal(name) },
+        // Sized so 3 brokers, 3 ZooKeepers, MirrorMaker 2 and 4 workers fit the paper's 12 GB (3 × 4 GB nodes).
+        kafka: { brokers: 3, quorum: 3, resources: { cpu: '250m', memory: '768Mi' }, external: cloudExternal(name) },
         topics,
-        worker: { subModel: 'cloud', replicas: partitions, resources: { cpu: '500m', memory: '1Gi' } },
+        worker: { subModel: 'cloud', replicas: partitions, resources: { cpu: '400m', memory: '768Mi' } },
       },
     ],
     federation: { engine: 'kubefed', hostLayer: 'cloud' },

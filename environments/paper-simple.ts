@@ -28,9 +28,10 @@ export const paperSimple: EnvironmentInput = {
     {
       name: 'cloud',
       cluster: { kind: 'gke', nodes: 1, machineType: PAPER_CLOUD_MACHINE, apiEndpoint: cloudApiEndpoint('paper-simple') },
-      kafka: { brokers: 1, quorum: 1, resources: { cpu: '250m', memory: '1Gi' }, external: cloudExternal('paper-simple') },
+      kafka: { brokers: 1, quorum: 1, resources: { cpu: '250m', memory: '768Mi' }, external: cloudExternal('paper-simple') },
       topics: single,
-      worker: { subModel: 'cloud', replicas: 1, resources: { cpu: '1', memory: '1536Mi' } },
+      // One 2 vCPU / 4 GB node offers ~2.9 GiB to pods (checked at synth): broker + ZooKeeper + worker fit.
+      worker: { subModel: 'cloud', replicas: 1, resources: { cpu: '1', memory: '1280Mi' } },
     },
   ],
   federation: { engine: 'kubefed', hostLayer: 'cloud' },

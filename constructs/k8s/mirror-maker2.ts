@@ -36,7 +36,7 @@ export interface MirrorMaker2Props {
   readonly sources: MirrorSource[];
   /** @default IMAGES.kafka */
   readonly image?: string;
-  /** @default { cpu: '250m', memory: '1Gi' } */
+  /** @default { cpu: '250m', memory: '768Mi' } */
   readonly resources?: ResourceRequest;
 }
 
@@ -97,7 +97,7 @@ export class MirrorMaker2 extends Construct {
       data: { 'mm2.properties': rendered },
     });
 
-    const resources = props.resources ?? { cpu: '250m', memory: '1Gi' };
+    const resources = props.resources ?? { cpu: '250m', memory: '768Mi' };
     const tmp = scratch('tmp', '/tmp');
     const logs = scratch('logs', '/var/log/kafka', '512Mi');
     const env: k8s.EnvVar[] = [

@@ -144,7 +144,8 @@ export class ZooKeeperEnsemble extends Construct {
                   exec: { command: ['zkServer.sh', 'status'] },
                   initialDelaySeconds: 10,
                   periodSeconds: 10,
-                  timeoutSeconds: 5,
+                  // zkServer.sh starts a JVM to ask `srvr`: slow on a small node.
+                  timeoutSeconds: 10,
                 },
                 livenessProbe: {
                   tcpSocket: { port: IntOrString.fromNumber(ZOOKEEPER_PORTS.client) },

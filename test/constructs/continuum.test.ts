@@ -9,7 +9,7 @@ import * as path from 'path';
 import type { App } from 'cdk8s';
 import { type Environment, getEnvironment, listEnvironments, parseEnvironment } from '../../environments';
 import { paperHa } from '../../environments/paper-ha';
-import { type ContinuumManifests, buildContinuum, synthesizableEnvironment } from '../../constructs/continuum';
+import { type ContinuumManifests, buildContinuum, gkeAllocatableMiB, synthesizableEnvironment } from '../../constructs/continuum';
 import { synthesize } from '../../constructs/main';
 import { type Manifest, containersOf, envOf, referenceProblems, schemaErrors, serviceOfBootstrap, topicsCreated } from './manifest-checks';
 
@@ -153,6 +153,22 @@ describe.each(cases)('%s', (_label, env) => {
         expect(c.resources?.limits?.memory).toBeDefined();
       }
     }
+  });
+});
+
+describe('GKE capacity check', () => {
+  test('knows what a custom machine type offers to pods', () => {
+    // 4096 MiB less 25 % of 4 GiB and the 100 MiB eviction threshold.
+    expect(gkeAllocatableMiB('e2-custom-2-4096')).toBe(2972);
+    expect(gkeAllocatableMiB('n2-custom-4-16384')).toBe(Math.floor(16384 - 1024 - 0.2 * 4096 - 0.1 * 8192 - 100));
+    expect(gkeAllocatableMiB('e2-standard-4')).toBeUndefined();
+  });
+
+  test('refuses a cloud layer whose pods cannot fit its nodes', () => {
+    const input = paperHa(4);
+    const cloud = { ...input.layers[1], worker: { ...input.layers[1].worker!, resources: { cpu: '500m', memory: '2Gi' } } };
+    const env = parseEnvironment({ ...input, layers: [input.layers[0], cloud] });
+    expect(() => buildContinuum(env, os.tmpdir())).toThrow(/layer "cloud": pods request \d+ MiB of memory but 3 × e2-custom-2-4096 offer 8916 MiB/);
   });
 });
 
