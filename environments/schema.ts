@@ -158,7 +158,10 @@ export const EnvironmentSchema = z
     exitCriterion: ExitCriterion.default('max-prob'),
     model: z.object({
       name: z.string().min(1),
-      /** Folder (file path, gs:// or http(s) URL) of the partitioned model; each worker gets `<location>/<subModel>`. */
+      /**
+       * Folder of the partitioned model: an http(s) URL, a path in the image, or `pvc://<claim>/<path>` (a volume the
+       * operator fills); each worker gets `<location>/<subModel>`.
+       */
       location: z.string().min(1),
     }),
     workerImage: ImageRef,

@@ -11,6 +11,9 @@ import { IMAGE_USERS } from '../versions';
 import type { KafkaTopics } from './kafka-topics';
 import { memoryBytes, standardLabels } from './pod-defaults';
 
+/** Where a model volume (modelLocation pvc://…) is mounted in the worker. */
+const MODEL_MOUNT = '/models';
+
 /** The worker's HTTP surface (runtime/worker): liveness, readiness and Prometheus metrics on one port. */
 export const WORKER_HTTP = { port: 8080, liveness: '/healthz', readiness: '/readyz', metrics: '/metrics' } as const;
 
@@ -53,7 +56,10 @@ export interface InferenceLayerProps {
   readonly federated?: boolean;
   /** Worker image, pinned by tag or digest. */
   readonly image: string;
-  /** Sub-model folder (manifest.json + model.json): a path in the image/volume or an http(s) URL. */
+  /**
+   * Sub-model folder (manifest.json + model.json): an http(s) URL, a path in the image, or
+   * `pvc://<claim>/<path>` to mount that PersistentVolumeClaim read-only at /models and read `<path>` from it.
+   */
   readonly modelLocation: string;
   /** Topics of this layer's own cluster; the input and dead-letter topics must be among them. */
   readonly topics: KafkaTopics;
@@ -126,8 +132,11 @@ export class InferenceLayer extends Construct {
     this.selector = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'inference-worker' };
     const local = topics.cluster.bootstrapServers;
     const batch = props.batch ?? { maxSize: 16, maxWaitMs: 5 };
+    const fromClaim = /^pvc:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/(.+)$/.exec(props.modelLocation);
+    if (props.modelLocation.startsWith('pvc://') && !fromClaim)
+      throw new Error(`${where}: modelLocation (${props.modelLocation}) must be pvc://<claim>/<path>`);
     const env: Record<string, kplus.EnvValue> = {
-      [WORKER_ENV.model]: kplus.EnvValue.fromValue(props.modelLocation),
+      [WORKER_ENV.model]: kplus.EnvValue.fromValue(fromClaim ? `${MODEL_MOUNT}/${fromClaim[3]}` : props.modelLocation),
       [WORKER_ENV.brokers]: kplus.EnvValue.fromValue(local),
       [WORKER_ENV.inputTopic]: kplus.EnvValue.fromValue(props.inputTopic),
       [WORKER_ENV.groupId]: kplus.EnvValue.fromValue(props.groupId ?? `ddnn.${layer}.workers`),
@@ -217,6 +226,11 @@ export class InferenceLayer extends Construct {
     // tfjs and the model cache need a writable /tmp under a read-only root.
     const tmp = kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(512) });
     this.deployment.containers[0].mount('/tmp', tmp);
+    if (fromClaim) {
+      const claim = kplus.PersistentVolumeClaim.fromClaimName(this, 'model-claim', fromClaim[1]);
+      const models = kplus.Volume.fromPersistentVolumeClaim(this, 'models', claim, { name: 'models', readOnly: true });
+      this.deployment.containers[0].mount(MODEL_MOUNT, models, { readOnly: true });
+    }
     if (remote?.security) {
       const ca = kplus.Volume.fromSecret(this, 'kafka-ca', kplus.Secret.fromSecretName(this, 'kafka-ca-secret', remote.security.caSecretName), {
         name: 'kafka-ca',

@@ -106,6 +106,15 @@ describe('InferenceLayer', () => {
     expect(referenceProblems(objects).join()).toMatch(/undeclared Secret cloud-client/);
   });
 
+  test('a model on a PersistentVolumeClaim is mounted read-only and read by path', () => {
+    const { deployment } = synth({ modelLocation: 'pvc://ddnn-models/compact/edge-cloud/edge' });
+    const pod = deployment.spec.template.spec;
+    expect(envOf(pod.containers[0])[WORKER_ENV.model]).toBe('/models/compact/edge-cloud/edge');
+    expect(pod.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'ddnn-models', readOnly: true } });
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'models', mountPath: '/models', readOnly: true });
+    expect(() => synth({ modelLocation: 'pvc://Bad_Claim' })).toThrow(/must be pvc:\/\/<claim>\/<path>/);
+  });
+
   test('federated: the Deployment leaves the chart but stays available as a manifest', () => {
     const { layer, objects } = synth({ federated: true });
     expect(objects.some((o) => o.kind === 'Deployment')).toBe(false);

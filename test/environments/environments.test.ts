@@ -125,6 +125,24 @@ describe('environments', () => {
       expectInvalid(env, 'federation.hostLayer', /"fog" is not a layer/);
     });
 
+    test('a federated GKE layer without its API endpoint', () => {
+      const env = clone(paperSimple);
+      delete (env.layers[1].cluster as { apiEndpoint?: string }).apiEndpoint;
+      expectInvalid(env, 'layers.1.cluster.apiEndpoint', /federation.engine "kubefed" needs the API endpoint of GKE layer "cloud"/);
+    });
+
+    test('local clusters cannot be federated', () => {
+      const env = clone(getEnvironment('local')) as unknown as Record<string, unknown>;
+      env.federation = { engine: 'karmada' };
+      expectInvalid(env, 'federation.engine', /local clusters cannot be federated/);
+    });
+
+    test('a worker replica count beyond 64', () => {
+      const env = clone(paperHa(4));
+      env.layers[0].worker!.replicas = 65;
+      expectInvalid(env, 'layers.0.worker.replicas', /less than or equal to 64/);
+    });
+
     test('duplicate layer names', () => {
       const env = clone(paperSimple);
       env.layers[1].name = 'edge';
