@@ -1,7 +1,9 @@
 /**
- * Micro-batch grouping: a batch closes when it holds `maxSize` items or when its oldest item has waited
- * `maxWaitMs`. Pure bookkeeping: the caller passes the clock in and owns the timer, so the rule is testable
- * without real time.
+ * Micro-batch grouping (dynamic batching, as in Triton's max queue delay): requests queue up while the model
+ * is busy; when it is free it takes the oldest `maxSize` at once, or — when fewer are queued — takes them as
+ * soon as the oldest has waited `maxWaitMs`. With maxWaitMs 0 (the default) a lone request runs at once,
+ * while under load batches fill up by themselves. Pure bookkeeping: the caller passes the clock in and owns
+ * the timer, so the rule is testable without real time.
  */
 export interface BatchLimits {
   maxSize: number;
@@ -9,8 +11,7 @@ export interface BatchLimits {
 }
 
 export class MicroBatcher<T> {
-  private pending: T[] = [];
-  private oldestAt: number | null = null;
+  private queue: { item: T; at: number }[] = [];
 
   constructor(private readonly limits: BatchLimits) {
     if (!Number.isInteger(limits.maxSize) || limits.maxSize < 1) throw new Error(`maxSize (${limits.maxSize}) must be an integer ≥ 1`);
@@ -18,42 +19,35 @@ export class MicroBatcher<T> {
   }
 
   get size(): number {
-    return this.pending.length;
+    return this.queue.length;
   }
 
-  /** Adds items arriving at `now`; returns the batches that are full (in arrival order). */
-  add(items: readonly T[], now: number): T[][] {
-    const full: T[][] = [];
-    for (const item of items) {
-      if (this.pending.length === 0) this.oldestAt = now;
-      this.pending.push(item);
-      if (this.pending.length === this.limits.maxSize) full.push(this.take());
-    }
-    // With no waiting allowed, whatever arrived together goes out together.
-    if (this.limits.maxWaitMs === 0 && this.pending.length > 0) full.push(this.take());
-    return full;
+  /** Queues items that arrived at `now`. */
+  add(items: readonly T[], now: number): void {
+    for (const item of items) this.queue.push({ item, at: now });
   }
 
-  /** When the pending (partial) batch must close, or null when nothing waits. */
-  deadline(): number | null {
-    return this.oldestAt === null ? null : this.oldestAt + this.limits.maxWaitMs;
-  }
-
-  /** The pending batch if its deadline has passed at `now`. */
-  takeDue(now: number): T[] | null {
+  /**
+   * The next batch for a free model at `now`: the oldest maxSize items when that many wait, else all of them
+   * once the oldest has waited maxWaitMs, else null (call again at `deadline()` or when more arrive).
+   */
+  take(now: number): T[] | null {
+    if (this.queue.length >= this.limits.maxSize) return this.splice(this.limits.maxSize);
     const d = this.deadline();
-    return d !== null && now >= d ? this.take() : null;
+    return d !== null && now >= d ? this.splice(this.queue.length) : null;
   }
 
-  /** Everything pending, regardless of the deadline (shutdown). */
+  /** When the oldest queued item's wait is over, or null when nothing waits. */
+  deadline(): number | null {
+    return this.queue.length === 0 ? null : this.queue[0].at + this.limits.maxWaitMs;
+  }
+
+  /** Everything queued, regardless of the deadline (shutdown). */
   drain(): T[] | null {
-    return this.pending.length > 0 ? this.take() : null;
+    return this.queue.length > 0 ? this.splice(this.queue.length) : null;
   }
 
-  private take(): T[] {
-    const batch = this.pending;
-    this.pending = [];
-    this.oldestAt = null;
-    return batch;
+  private splice(n: number): T[] {
+    return this.queue.splice(0, n).map((q) => q.item);
   }
 }

@@ -35,7 +35,7 @@ export const WorkerConfigSchema = z
     threshold: z.coerce.number().min(0).max(1).default(0.8),
     exitCriterion: z.enum(['max-prob', 'entropy']).default('max-prob'),
     batchMaxSize: z.coerce.number().int().min(1).max(4096).default(16),
-    batchMaxWaitMs: z.coerce.number().min(0).max(60_000).default(5),
+    batchMaxWaitMs: z.coerce.number().min(0).max(60_000).default(0).describe('how long a partial batch may wait for more while the model is free'),
     partitionsConcurrency: z.coerce.number().int().min(1).max(256).default(8),
     featuresDtype: z.enum(['float32', 'float16']).default('float32'),
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),

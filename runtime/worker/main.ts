@@ -21,7 +21,7 @@ const FLAGS: Record<keyof typeof WORKER_ENV, string> = {
   threshold: 'exit threshold in [0, 1] (default 0.8)',
   exitCriterion: 'max-prob | entropy (default max-prob)',
   batchMaxSize: 'micro-batch size limit (default 16)',
-  batchMaxWaitMs: 'micro-batch wait limit in ms (default 5)',
+  batchMaxWaitMs: 'ms a partial batch may wait for more while the model is free (default 0: adaptive)',
   partitionsConcurrency: 'partitions consumed concurrently (default 8)',
   featuresDtype: 'float32 | float16 for forwarded features (default float32)',
   backend: 'auto | tensorflow | wasm | cpu (default auto)',

@@ -59,7 +59,7 @@ describe('edge + cloud workers on a real broker', () => {
       { name: 'edge-in.dlq' },
       { name: 'cloud-in.dlq' },
     ]);
-    const common = { brokers: cluster.bootstrapServers, threshold, batchMaxWaitMs: 2, httpPort: 0, logLevel: 'warn' as const };
+    const common = { brokers: cluster.bootstrapServers, threshold, httpPort: 0, logLevel: 'warn' as const };
     const deps = { processMetrics: false };
     workers.push(
       await startWorker({ ...common, model: model.cloud, inputTopic: 'cloud-in', clientId: 'cloud-0' }, deps),
@@ -192,7 +192,6 @@ describe('edge + cloud workers on a real broker', () => {
         DDNN_INPUT_TOPIC: 'edge-in',
         DDNN_NEXT_TOPIC: 'cloud-in',
         DDNN_THRESHOLD: String(threshold),
-        DDNN_BATCH_MAX_WAIT_MS: '2',
         DDNN_HTTP_PORT: '0',
         DDNN_LOG_LEVEL: 'info',
       },

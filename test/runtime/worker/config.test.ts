@@ -25,7 +25,7 @@ describe('worker config', () => {
       threshold: 0.8,
       exitCriterion: 'max-prob',
       batchMaxSize: 16,
-      batchMaxWaitMs: 5,
+      batchMaxWaitMs: 0,
       featuresDtype: 'float32',
       backend: 'auto',
       httpPort: 8080,
