@@ -53,12 +53,19 @@ function report(json: boolean, event: string, data: Record<string, unknown>): vo
   for (const [k, v] of Object.entries(data)) console.log(`  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
 }
 
-/** Stops on SIGINT/SIGTERM; a second signal exits at once (the JVMs are SIGKILLed by the exit hook). */
+/**
+ * Stops on SIGINT/SIGTERM. A second Ctrl-C exits at once (the exit hook SIGKILLs the JVMs); signals
+ * within the first 2 s are taken as one, because a terminal's Ctrl-C reaches this process both directly
+ * and relayed by npm/tsx.
+ */
 function runUntilSignal(json: boolean, stop: () => Promise<void>): void {
-  let stopping = false;
+  let stoppingSince = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(130);
-    stopping = true;
+    if (stoppingSince) {
+      if (Date.now() - stoppingSince > 2000) process.exit(130);
+      return;
+    }
+    stoppingSince = Date.now();
     report(json, 'stopping', { signal });
     stop().then(
       () => {

@@ -115,6 +115,7 @@ async function main(): Promise<void> {
   let cluster: KafkaCluster | undefined;
   let continuum: Continuum | undefined;
   const started = Date.now();
+  const loadAtStart = os.loadavg()[0];
   try {
     console.log(`[bench] one cluster: 1 broker (kraft), topic with ${PARTITIONS} partitions, ${MESSAGES} records every ${INTERVAL_MS} ms`);
     cluster = await startCluster({ name: 'bench-one', brokers: 1, coordination: 'kraft' });
@@ -161,7 +162,9 @@ async function main(): Promise<void> {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    loadAverage1m: os.loadavg()[0],
+    // Other work on the machine skews latency; both ends of the run are recorded.
+    loadAverage1mAtStart: loadAtStart,
+    loadAverage1mAtEnd: os.loadavg()[0],
     platform: `${os.type()} ${os.release()}`,
     node: process.version,
     java: javaVersionLine(),
