@@ -64,7 +64,9 @@ interface RunContext {
 async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promise<RunRecords> {
   const { clusters, ui, options } = ctx;
   const own = new Resources();
-  ctx.resources.add(`run ${wiring.name}`, async () => void (await own.close()));
+  ctx.resources.add(`run ${wiring.name}`, async () => {
+    for (const failure of await own.close()) ui.step(`${label}: could not stop ${failure}`);
+  });
   try {
     ui.step(`${label}: creating topics on ${Object.keys(wiring.topics).join(' + ')}`);
     await clusters.createTopics(wiring.topics);
