@@ -71,9 +71,18 @@ export class KafkaTopics extends Construct {
         '/opt/kafka/bin/kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --create --if-not-exists',
         `--topic ${t.name} --partitions ${t.partitions} --replication-factor ${t.replicationFactor}`,
         `--config min.insync.replicas=${t.minInSyncReplicas} --config retention.ms=${t.retentionMs}`,
+        // An existing topic (e.g. moving from paper-ha-p2 to p3) grows to the declared partitions; Kafka cannot shrink.
+        `&& grow ${t.name} ${t.partitions}`,
       ].join(' '),
     );
-    const script = ['set -e', ...commands, '/opt/kafka/bin/kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --describe'].join('\n');
+    const grow = [
+      'grow() {',
+      '  have=$(/opt/kafka/bin/kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --describe --topic "$1" | sed -n \'s/.*PartitionCount: *\\([0-9]*\\).*/\\1/p\' | head -1)',
+      '  if [ "$have" -lt "$2" ]; then /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --alter --topic "$1" --partitions "$2";',
+      '  elif [ "$have" -gt "$2" ]; then echo "WARNING: $1 has $have partitions, more than the $2 declared (Kafka cannot shrink a topic)" >&2; fi',
+      '}',
+    ];
+    const script = ['set -e', ...grow, ...commands, '/opt/kafka/bin/kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --describe'].join('\n');
     const digest = createHash('sha256').update(script).digest('hex').slice(0, 8);
     this.jobName = `${cluster.name}-topics-${digest}`;
     const labels = standardLabels({ name: `${cluster.name}-topics`, component: 'kafka-topics' });

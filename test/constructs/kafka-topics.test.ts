@@ -1,3 +1,7 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { clusterWithTopics, find } from './fixtures';
 import { schemaErrors, topicsCreated } from './manifest-checks';
@@ -22,6 +26,33 @@ describe('KafkaTopics', () => {
     ]);
     expect(job.spec.template.spec.containers[0].env).toContainEqual({ name: 'BOOTSTRAP', value: expect.stringContaining('kafka-0.kafka-headless:9092') });
     expect(objects.flatMap(schemaErrors)).toEqual([]);
+  });
+
+  test('the Job script grows an existing topic to the declared partitions and never tries to shrink one', () => {
+    const { chart } = clusterWithTopics([
+      { name: 'grows', partitions: 4 },
+      { name: 'same', partitions: 2 },
+      { name: 'shrinks', partitions: 1 },
+    ]);
+    const script: string = find(Testing.synth(chart), 'Job').spec.template.spec.containers[0].command[2];
+    // A stand-in kafka-topics.sh: every topic exists with 2 partitions; calls are logged.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ddnn-topics-'));
+    const fake = path.join(dir, 'kafka-topics.sh');
+    fs.writeFileSync(
+      fake,
+      `#!/usr/bin/env bash\necho "$*" >> ${dir}/calls\ncase "$*" in *--describe*--topic*) echo "Topic: x\tTopicId: y\tPartitionCount: 2\tReplicationFactor: 3";; esac\n`,
+      { mode: 0o755 },
+    );
+    try {
+      const stderr = execFileSync('bash', ['-c', `{\n${script.split('/opt/kafka/bin/kafka-topics.sh').join(fake)}\n} 2>&1 >/dev/null`], {
+        env: { ...process.env, BOOTSTRAP: 'b:9092' },
+      }).toString();
+      const alters = fs.readFileSync(path.join(dir, 'calls'), 'utf8').split('\n').filter((l) => l.includes('--alter'));
+      expect(alters).toEqual(['--bootstrap-server b:9092 --alter --topic grows --partitions 4']);
+      expect(stderr).toContain('WARNING: shrinks has 2 partitions, more than the 1 declared');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a changed declaration gets a new Job name (Jobs are immutable)', () => {
