@@ -21,7 +21,10 @@ export function synthesize(names: string[], outroot: string): ContinuumManifests
       layer.app.synth();
       fs.writeFileSync(path.join(layer.outdir, 'REQUIRED-SECRETS.md'), requiredSecretsDoc(env.name, layer.layer, env.namespace, layer.requiredSecrets));
     }
-    manifests.federation?.app.synth();
+    if (manifests.federation) {
+      manifests.federation.app.synth();
+      fs.writeFileSync(path.join(manifests.federation.outdir, 'README.md'), federationDoc(manifests));
+    }
     results.push(manifests);
   }
   return results;
@@ -38,6 +41,27 @@ function requiredSecretsDoc(env: string, layer: string, namespace: string, secre
   if (secrets.length === 0) lines.push('None: this environment uses PLAINTEXT listeners.');
   for (const s of secrets) lines.push(`- \`${s.name}\` (keys: ${s.keys.map((k) => `\`${k}\``).join(', ')}): ${s.purpose}`);
   return `${lines.join('\n')}\n`;
+}
+
+function federationDoc(m: ContinuumManifests): string {
+  const env = m.environment;
+  const engine = env.federation.engine;
+  const host = env.federation.hostLayer ?? env.layers.find((l) => l.cluster.kind === 'gke')?.name ?? env.layers[0].name;
+  const join =
+    engine === 'kubefed'
+      ? `Install KubeFed (v0.10, archived upstream) on the ${host} cluster, then join every layer with \`kubefedctl join <layer>\`: it writes the \`<layer>-kubefed\` token Secrets the KubeFedCluster objects name (never synthesized here).`
+      : `Install the Karmada control plane next to the ${host} cluster; \`karmadactl join\` the push members (writes \`karmada-cluster/<layer>\`), \`karmadactl register\` the pull members (on-prem sites, see dist/edge-site).`;
+  return [
+    `# Federation control plane of ${env.name} (${engine})`,
+    '',
+    `Apply this folder to the federation control plane (the ${host} cluster) after the layer clusters are up:`,
+    '`kubectl apply -f .`',
+    '',
+    join,
+    '',
+    `The worker Deployment is placed from here on: ${m.layers.filter((l) => l.worker).map((l) => l.layer).join(', ')}.`,
+    '',
+  ].join('\n');
 }
 
 if (require.main === module) {

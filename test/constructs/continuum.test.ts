@@ -150,6 +150,8 @@ describe.each(cases)('%s', (_label, env) => {
       for (const c of containersOf(o)) {
         expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
         expect(c.securityContext.runAsNonRoot ?? o.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+        // The namespaces enforce the "restricted" Pod Security Standard, which also wants a seccomp profile.
+        expect((c.securityContext.seccompProfile ?? o.spec.template.spec.securityContext.seccompProfile)?.type).toBe('RuntimeDefault');
         expect(c.resources?.limits?.memory).toBeDefined();
       }
     }
@@ -179,6 +181,8 @@ describe('synthesize (the cdk8s app)', () => {
       const results = synthesize(['paper-simple', 'local'], outroot);
       expect(results.map((r) => r.environment.name)).toEqual(['paper-simple']);
       expect(fs.readdirSync(path.join(outroot, 'paper-simple')).sort()).toEqual(['cloud', 'edge', 'federation']);
+      expect(fs.readdirSync(path.join(outroot, 'paper-simple', 'federation')).sort()).toEqual(['README.md', 'kubefed.k8s.yaml']);
+      expect(fs.readFileSync(path.join(outroot, 'paper-simple', 'federation', 'README.md'), 'utf8')).toContain('kubefedctl join');
       expect(fs.readdirSync(path.join(outroot, 'paper-simple', 'edge')).sort()).toEqual([
         '00-namespace.k8s.yaml',
         '10-kafka.k8s.yaml',

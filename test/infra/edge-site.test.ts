@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { K3S_VERSION } from '../../constructs/versions';
+import { K3S_VERSION, KUBERNETES_VERSION } from '../../constructs/versions';
 import { getEnvironment, parseEnvironment } from '../../environments';
 import { paperHa } from '../../environments/paper-ha';
 import { K3S_TOKEN_FILE, edgeSiteBundle } from '../../infra/edge-site';
@@ -22,6 +22,10 @@ describe('edgeSiteBundle', () => {
     expect(server.token).toBeUndefined();
     const agent = parse(files['nodes/edge-2/config.yaml'].content);
     expect(agent).toMatchObject({ server: 'https://192.0.2.11:6443', 'node-ip': '192.0.2.12' });
+  });
+
+  test('k3s runs the Kubernetes minor the manifests target', () => {
+    expect(K3S_VERSION.startsWith(`v${KUBERNETES_VERSION}.`)).toBe(true);
   });
 
   test('the bootstrap script pins k3s and knows each node\'s role', () => {
