@@ -1,8 +1,13 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'cdktf';
 import { parse } from 'yaml';
 import { K3S_VERSION, KUBERNETES_VERSION } from '../../constructs/versions';
 import { getEnvironment, parseEnvironment } from '../../environments';
 import { paperHa } from '../../environments/paper-ha';
 import { K3S_TOKEN_FILE, edgeSiteBundle } from '../../infra/edge-site';
+import { buildInfra, writeEdgeSites } from '../../infra/main';
 
 const edgeOf = (env = getEnvironment('paper-ha-p2')) => ({ env, layer: env.layers.find((l) => l.name === 'edge')! });
 
@@ -61,5 +66,20 @@ describe('edgeSiteBundle', () => {
   test('refuses a layer that is not on-prem', () => {
     const env = getEnvironment('paper-simple');
     expect(() => edgeSiteBundle(env, env.layers[1])).toThrow(/not on-prem/);
+  });
+});
+
+describe('writeEdgeSites', () => {
+  test('writes each site under <env>/<layer> with executable scripts', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ddnn-edge-'));
+    try {
+      writeEdgeSites(buildInfra(new App({ outdir: out }), ['paper-simple']).edgeSites, out);
+      const site = path.join(out, 'paper-simple', 'edge');
+      expect(fs.readdirSync(site).sort()).toEqual(['README.md', 'bootstrap.sh', 'join-federation.sh', 'nodes']);
+      expect(fs.statSync(path.join(site, 'bootstrap.sh')).mode & 0o111).not.toBe(0);
+      expect(fs.readdirSync(path.join(site, 'nodes'))).toEqual(['edge-1']);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   });
 });
