@@ -1,0 +1,185 @@
+/**
+ * Faults between layers, with real brokers, a real MirrorMaker 2 and real workers: an edge and a cloud cluster,
+ * the cloud behind an emulated WAN link, MM2 carrying forwarded features edge→cloud and answers cloud→edge
+ * (the paper's §4.1 set-up), 4 devices on the edge.
+ *
+ *   1. MirrorMaker 2 restarted mid-stream: it resumes from its committed offsets, nothing is lost;
+ *   2. the WAN cut (connections reset, new ones refused), then healed: edge early exits keep being answered during
+ *      the cut, forwarded requests wait in the edge cluster and are answered after the heal;
+ *   3. a cloud worker that starts after requests were queued for it answers all of them.
+ *
+ * Counts are printed and written to results/reliability/continuum-faults.json.
+ */
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { startCluster, type KafkaCluster } from '../../runtime/kafka/cluster';
+import { startMirrorMaker2, type MirrorMaker2 } from '../../runtime/kafka/mirror-maker';
+import { replyTopicFor, runDevices } from '../../runtime/devices/simulator';
+import { epochMs } from '../../runtime/wire';
+import { startWorker, type WorkerHandle } from '../../runtime/worker/worker';
+import { prepareTinyModel, report, sleep, tally, type Tally, type TinyContinuumModel } from './harness';
+
+jest.setTimeout(240_000);
+
+const DEVICES = 4;
+const SCENARIOS = ['mm2', 'cut', 'late'] as const;
+const replyPrefix = (s: string) => `replies.${s}`;
+const replyTopics = SCENARIOS.flatMap((s) => Array.from({ length: DEVICES }, (_, i) => replyTopicFor(replyPrefix(s), `device-${i}`)));
+
+let dir: string;
+let edge: KafkaCluster;
+let cloud: KafkaCluster;
+let mm2: MirrorMaker2;
+let model: TinyContinuumModel;
+let cloudWorker: WorkerHandle | undefined;
+const workers: WorkerHandle[] = [];
+const tallies: Tally[] = [];
+
+const cloudConfig = () => ({
+  brokers: cloud.bootstrapServers,
+  model: model.cloud,
+  inputTopic: 'cloud-in',
+  threshold: model.threshold,
+  batchMaxWaitMs: 2,
+  httpPort: -1,
+  logLevel: 'error' as const,
+});
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'ddnn-continuum-faults-'));
+  model = await prepareTinyModel(dir, 48);
+  [edge, cloud] = await Promise.all([
+    startCluster({ name: 'faults-edge' }),
+    startCluster({ name: 'faults-cloud', wan: { latencyMs: 5 } }),
+  ]);
+  const topics = [
+    { name: 'edge-in', partitions: 2 },
+    { name: 'edge-in.dlq' },
+    { name: 'cloud-in', partitions: 2 },
+    { name: 'cloud-in.dlq' },
+    ...replyTopics.map((name) => ({ name })),
+  ];
+  await Promise.all([edge.createTopics(topics), cloud.createTopics(topics)]);
+  mm2 = await startMirrorMaker2({
+    clusters: { edge, cloud },
+    flows: [
+      { source: 'edge', target: 'cloud', topics: ['cloud-in'] },
+      { source: 'cloud', target: 'edge', topics: replyTopics },
+    ],
+  });
+  cloudWorker = await startWorker({ ...cloudConfig(), clientId: 'cloud-0' }, { processMetrics: false });
+  workers.push(
+    await startWorker(
+      {
+        brokers: edge.bootstrapServers,
+        model: model.edge,
+        inputTopic: 'edge-in',
+        nextTopic: 'cloud-in',
+        threshold: model.threshold,
+        batchMaxWaitMs: 2,
+        httpPort: -1,
+        logLevel: 'error',
+        clientId: 'edge-0',
+      },
+      { processMetrics: false },
+    ),
+  );
+  await Promise.all([cloudWorker.joined, ...workers.map((w) => w.joined)]);
+}, 300_000);
+
+afterAll(async () => {
+  report('continuum-faults.json', tallies);
+  await Promise.all([cloudWorker?.stop(), ...workers.map((w) => w.stop())]);
+  await mm2?.stop();
+  await Promise.all([edge?.stop(), cloud?.stop()]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const devicesOn = (scenario: (typeof SCENARIOS)[number]) => ({
+  brokers: edge.bootstrapServers.split(','),
+  requestTopic: 'edge-in',
+  replyTopicPrefix: replyPrefix(scenario),
+  devices: DEVICES,
+  images: model.images,
+  createReplyTopics: false,
+  timeoutMs: 120_000,
+});
+
+function expectNothingLost(t: Tally): void {
+  expect({ answered: t.answered, lost: t.lost, misrouted: t.misrouted }).toEqual({ answered: t.sent, lost: 0, misrouted: 0 });
+}
+
+test('MirrorMaker 2 restarted mid-stream: it resumes where it stopped and every request is answered', async () => {
+  const pidBefore = mm2.pid;
+  let restarted: Promise<void> | undefined;
+  const result = await runDevices({
+    ...devicesOn('mm2'),
+    mode: { kind: 'closed-loop', window: 2 },
+    onProgress: (done) => {
+      if (done === 8 && !restarted) restarted = mm2.restart();
+    },
+  });
+  await restarted;
+  expect(mm2.pid).toBeDefined();
+  expect(mm2.pid).not.toBe(pidBefore);
+  const t = tally('MirrorMaker 2 restart', DEVICES, result, model, { restartedAfter: 8 });
+  tallies.push(t);
+  expectNothingLost(t);
+});
+
+test('WAN cut then healed: edge exits answered during the cut, forwarded requests answered after the heal', async () => {
+  const link = cloud.wanLink!;
+  const t0 = epochMs();
+  let cutAt = 0;
+  let healAt = 0;
+  const outage = (async () => {
+    await sleep(1_000);
+    link.cut('reset');
+    cutAt = epochMs();
+    await sleep(8_000);
+    link.heal();
+    healAt = epochMs();
+  })();
+  // 4 devices × 12 requests at 3/s each: most are sent while the link is down.
+  const result = await runDevices({ ...devicesOn('cut'), mode: { kind: 'rate', perSecond: 3 } });
+  await outage;
+  const sentDuringCut = result.records.filter((r) => r.sentAt >= cutAt && r.sentAt < healAt);
+  const edgeDuringCut = sentDuringCut.filter((r) => r.layer === 'edge' && r.answeredAt !== null && r.answeredAt < healAt);
+  const cloudDuringCut = sentDuringCut.filter((r) => r.layer === 'cloud');
+  const t = tally('WAN cut 8 s then healed', DEVICES, result, model, {
+    cutAtMs: cutAt - t0,
+    cutMs: healAt - cutAt,
+    sentDuringCut: sentDuringCut.length,
+    edgeAnsweredDuringCut: edgeDuringCut.length,
+    cloudAnsweredAfterHeal: cloudDuringCut.filter((r) => r.answeredAt! >= healAt).length,
+  });
+  tallies.push(t);
+  expectNothingLost(t);
+  // Early exits did not wait for the WAN …
+  expect(edgeDuringCut.length).toBeGreaterThan(0);
+  expect(edgeDuringCut.length).toBe(sentDuringCut.filter((r) => r.layer === 'edge').length);
+  // … and forwarded requests were kept by Kafka, then answered once the link was back.
+  expect(cloudDuringCut.length).toBeGreaterThan(0);
+  expect(cloudDuringCut.every((r) => r.answeredAt! >= healAt)).toBe(true);
+});
+
+test('a cloud worker that starts after requests were queued for it answers all of them', async () => {
+  await cloudWorker!.stop();
+  cloudWorker = undefined;
+  let startedAt = 0;
+  const late = (async () => {
+    // Requests reach the cloud cluster and wait there until the worker starts.
+    await sleep(6_000);
+    startedAt = epochMs();
+    cloudWorker = await startWorker({ ...cloudConfig(), clientId: 'cloud-late' }, { processMetrics: false });
+  })();
+  const result = await runDevices({ ...devicesOn('late'), mode: { kind: 'rate', perSecond: 4 } });
+  await late;
+  const queued = result.records.filter((r) => r.layer === 'cloud' && r.sentAt < startedAt);
+  const t = tally('cloud worker started late', DEVICES, result, model, { workerStartedAfterMs: startedAt - result.startedAt, cloudRequestsQueuedBeforeStart: queued.length });
+  tallies.push(t);
+  expectNothingLost(t);
+  expect(queued.length).toBeGreaterThan(0);
+  expect(queued.every((r) => r.answeredAt! > startedAt)).toBe(true);
+});
