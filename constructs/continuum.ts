@@ -107,7 +107,11 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
       const security = secure ? clientSecurity(peerName) : undefined;
       if (security && !requiredSecrets.some((s) => s.name === security.credentialsSecretName))
         requiredSecrets.push(
-          { name: security.credentialsSecretName, keys: ['username', 'password'], purpose: `SASL/PLAIN credentials for the ${peerName} cluster's WAN listener` },
+          {
+            name: security.credentialsSecretName,
+            keys: ['username', 'password'],
+            purpose: `SASL/PLAIN credentials for the ${peerName} cluster's WAN listener: username \`ddnn\`, the password of \`${WAN_CREDENTIALS}\` in the ${peerName} cluster`,
+          },
           { name: security.caSecretName, keys: ['ca.crt'], purpose: `CA certificate that signed the ${peerName} brokers' WAN certificates` },
         );
       return { bootstrapServers: externalEndpoints(peer.kafka.external, peer.kafka.brokers).join(','), topic, security };
