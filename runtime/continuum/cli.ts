@@ -18,6 +18,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--full', 'stream the full 10,000-image test set from ../shared/data/cifar10', false)
     .option('--images <n>', 'stream only the first n test images')
     .option('--devices <n>', 'simulated devices (default: the environment\'s; local: 5)')
+    .addOption(new Option('--split <how>', 'shard: each image sent once, spread over the devices; same: every device sends every image').choices(['shard', 'same']).default('shard'))
     .option('--rate <r>', 'requests per second per device (default: closed loop, next image once answered)')
     .option('--threshold <t>', 'early-exit threshold on the top softmax probability (default: the environment\'s, 0.8)')
     .option('--wan-latency <ms>', 'one-way WAN latency between edge and cloud', String(DEFAULT_WAN.latencyMs))

@@ -54,6 +54,8 @@ interface RunContext {
   readonly env: Environment;
   readonly clusters: LocalClusters;
   readonly images: readonly LabeledImage[];
+  /** Requests per run: every image once, or once per device with --split same. */
+  readonly requests: number;
   readonly logDir: string;
   readonly ui: ExperimentUi;
   readonly resources: Resources;
@@ -110,7 +112,7 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
       replyTopicPrefix: wiring.devices.replyTopicPrefix,
       createReplyTopics: false,
       devices: ctx.env.devices.count,
-      split: 'shard' as const,
+      split: options.split,
       timeoutMs: options.drainTimeoutS * 1000,
     };
     if (options.warmup > 0) {
@@ -118,7 +120,7 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
       ui.step(`${label}: warm-up, ${options.warmup} request(s)`);
       await runDevices({ ...fleetOptions, images: ctx.images.slice(0, options.warmup), mode: { kind: 'closed-loop', window: 1 } });
     }
-    const bar = ui.startStream(label, ctx.images.length);
+    const bar = ui.startStream(label, ctx.requests);
     const wanBefore = clusters.wanBytes();
     const startedAt = Date.now();
     let fleet: DeviceFleetResult;
@@ -154,6 +156,7 @@ export async function runExperiment(options: RunOptions, ui: ExperimentUi, resou
   mkdirSync(logDir, { recursive: true });
 
   const images = loadTestImages(options.dataDir, options.images);
+  const requests = options.split === 'same' ? images.length * env.devices.count : images.length;
   const wan = { latencyMs: options.wanLatency, bandwidthBytesPerSec: bandwidthBytesPerSec(options.wanBandwidth) };
   const layers = env.layers.map((l) => l.name);
   const brokers = Math.min(3, env.layers[0].kafka.brokers);
@@ -161,7 +164,7 @@ export async function runExperiment(options: RunOptions, ui: ExperimentUi, resou
   const clusters = await startLocalClusters(env, wan, `continuum-${process.pid}`);
   resources.add('kafka clusters', () => clusters.stop());
 
-  const ctx: RunContext = { options, env, clusters, images, logDir, ui, resources, seen: {} };
+  const ctx: RunContext = { options, env, clusters, images, requests, logDir, ui, resources, seen: {} };
   const common = { addresses: clusters.addresses, modelDir: options.model, devices: env.devices.count, threshold: env.threshold };
   const earlyExit: Array<{ transport: Transport; run: RunRecords }> = [];
   const runs: Record<string, RunRecords> = {};
@@ -190,6 +193,7 @@ export async function runExperiment(options: RunOptions, ui: ExperimentUi, resou
       partitions: env.layers[0].topics.partitions,
       wan: { latencyMs: options.wanLatency, bandwidthMbps: options.wanBandwidth > 0 ? options.wanBandwidth : null },
       ratePerDevice: options.rate ?? null,
+      split: options.split,
       dataset: options.dataLabel,
       model: path.relative(process.cwd(), options.model) || options.model,
       modelVersion: ctx.seen.modelVersion ?? 'unknown',

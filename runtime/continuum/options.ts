@@ -36,6 +36,8 @@ export const RunOptionsSchema = z
     full: z.boolean().default(false),
     images: positiveInt('--images').optional(),
     devices: positiveInt('--devices').optional(),
+    /** shard: device i sends images i, i+N, … (each image once); same: every device sends every image. */
+    split: z.enum(['shard', 'same']).default('shard'),
     rate: z.coerce.number().positive('--rate must be > 0 requests/s per device').optional(),
     threshold: z.coerce.number().min(0, '--threshold must be within 0..1').max(1, '--threshold must be within 0..1').optional(),
     wanLatency: z.coerce.number().min(0, '--wan-latency must be ≥ 0 ms').default(DEFAULT_WAN.latencyMs),

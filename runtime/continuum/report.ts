@@ -22,6 +22,8 @@ export interface ExperimentSetup {
   readonly wan: { readonly latencyMs: number; readonly bandwidthMbps: number | null };
   /** Requests per second per device, or null for closed loop (send the next image when the answer arrives). */
   readonly ratePerDevice: number | null;
+  /** How images are spread over devices. @default 'shard' */
+  readonly split?: 'shard' | 'same';
   readonly dataset: string;
   readonly model: string;
   readonly modelVersion: string;

@@ -29,9 +29,10 @@ export function describeSetup(report: ExperimentReport): string[] {
   const s = report.setup;
   const wan = `WAN ${s.wan.latencyMs} ms one-way${s.wan.bandwidthMbps ? `, ${s.wan.bandwidthMbps} Mbit/s` : ''}`;
   const rate = s.ratePerDevice === null ? 'closed loop' : `${s.ratePerDevice} req/s per device`;
+  const split = s.split === 'same' ? 'every device sends every image' : 'each image once';
   return [
     `env ${s.env} · ${s.layers.join(' → ')} · ${s.brokersPerLayer} broker(s)/layer · ${s.partitions} partition(s) = worker replicas`,
-    `${s.devices} devices (${rate}) · ${s.images} images from ${s.dataset} · threshold ${s.threshold} · ${wan}`,
+    `${s.devices} devices (${rate}, ${split}) · ${s.images} images from ${s.dataset} · threshold ${s.threshold} · ${wan}`,
     `model ${s.model}@${s.modelVersion} · tfjs backend ${s.backend} · ${s.host}`,
   ];
 }
