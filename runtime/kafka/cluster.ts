@@ -27,7 +27,7 @@ import { clientConfig } from './client-settings';
 import { kafkaDistribution, REPO_ROOT, type KafkaDistribution } from './distribution';
 import { JvmProcess } from './jvm-process';
 import { freePorts, waitForPort } from './ports';
-import { createTopics, type TopicSpec } from './topics';
+import { createTopics, waitForTopicLeaders, type TopicSpec } from './topics';
 import { WanLink, type WanLinkOptions } from './wan-link';
 
 const HOST = '127.0.0.1';
@@ -129,8 +129,26 @@ export class KafkaCluster {
     }
   }
 
+  /**
+   * Creates the topics that are missing and returns once every broker knows every partition's leader,
+   * so no client (whichever broker it asks) sees UNKNOWN_TOPIC_OR_PARTITION afterwards.
+   */
   async createTopics(specs: readonly TopicSpec[]): Promise<void> {
-    await this.withAdmin((admin) => createTopics(admin, specs, this.slots.length));
+    const n = this.slots.length;
+    await this.withAdmin((admin) => createTopics(admin, specs, n));
+    if (n === 1) return;
+    // A client bootstrapped from a single address sends its metadata requests to that broker.
+    await Promise.all(
+      this.bootstrapServers.split(',').map(async (address) => {
+        const admin = new Kafka(clientConfig(`${this.name}-topics`, [address])).admin();
+        await admin.connect();
+        try {
+          await waitForTopicLeaders(admin, specs, n);
+        } finally {
+          await admin.disconnect();
+        }
+      }),
+    );
   }
 
   static async start(options: ClusterOptions): Promise<KafkaCluster> {

@@ -61,14 +61,20 @@ export async function createTopics(admin: Admin, specs: readonly TopicSpec[], br
       configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
     })),
   });
-  await waitForLeaders(admin, missing);
+  await waitForTopicLeaders(admin, missing, brokers);
 }
 
 /**
  * kafkajs' own `waitForLeaders` gives up when the broker it asks has not yet heard of a new topic
  * (UNKNOWN_TOPIC_OR_PARTITION, common with 3 brokers), so wait here until every partition has a leader.
  */
-async function waitForLeaders(admin: Admin, topics: readonly ResolvedTopic[], timeoutMs = 30_000): Promise<void> {
+export async function waitForTopicLeaders(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+  brokers: number,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const topics = specs.map((s) => resolveTopic(s, brokers));
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
