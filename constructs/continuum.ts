@@ -161,17 +161,19 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
     const mirrorMakers: MirrorMaker2[] = [];
     if (lp.mirrorsIn.length > 0) {
       const mmChart = new Chart(app, '30-mirror-maker2', chartProps);
-      mirrorMakers.push(
-        new MirrorMaker2(mmChart, 'mm2', {
-          targetAlias: layer.name,
-          target: kafka,
-          targetTopics: topics,
-          sources: lp.mirrorsIn.map((flow) => {
-            const r = remote(flow.source, flow.topics[0]);
-            return { alias: flow.source, bootstrapServers: r.bootstrapServers, brokers: byName.get(flow.source)!.kafka.brokers, topics: flow.topics, security: r.security };
+      // One instance per source: with more than two layers every upper layer answers into the same reply topic of
+      // the entry cluster (fan-in, not a cycle), and a WAN outage towards one source leaves the others flowing.
+      for (const flow of lp.mirrorsIn) {
+        const r = remote(flow.source, flow.topics[0]);
+        mirrorMakers.push(
+          new MirrorMaker2(mmChart, `mm2-${flow.source}`, {
+            targetAlias: layer.name,
+            target: kafka,
+            targetTopics: topics,
+            sources: [{ alias: flow.source, bootstrapServers: r.bootstrapServers, brokers: byName.get(flow.source)!.kafka.brokers, topics: flow.topics, security: r.security }],
           }),
-        }),
-      );
+        );
+      }
     }
 
     let worker: InferenceLayer | undefined;

@@ -3,6 +3,8 @@
  * clusters over their WAN listeners. Topic names are kept (IdentityReplicationPolicy) and each direction carries
  * its own topics, so there is no replication cycle. Properties come from runtime/kafka/mirror-maker-settings.ts,
  * the module the local launcher uses; this construct adds addresses and client security only.
+ * Several sources may feed one target through one instance, as long as no topic comes from two of them; the
+ * continuum runs one instance per source (see constructs/continuum.ts).
  */
 import { createHash } from 'crypto';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
@@ -52,7 +54,7 @@ export class MirrorMaker2 extends Construct {
     super(scope, id);
     const { target, targetAlias, targetTopics } = props;
     if (props.sources.length === 0) throw new Error(`MirrorMaker2 ${targetAlias}: sources must not be empty`);
-    const name = (this.name = `mirror-maker2-${targetAlias}`);
+    const name = (this.name = `mirror-maker2-${props.sources.map((x) => x.alias).join('-')}-to-${targetAlias}`);
     let maxPartitions = 1;
     for (const s of props.sources) {
       if (s.alias === targetAlias) throw new Error(`MirrorMaker2 ${targetAlias}: source alias "${s.alias}" is the target itself`);

@@ -76,7 +76,22 @@ const cases: [string, Environment][] = [
   ['paper-ha-p2 with karmada', parseEnvironment({ ...paperHa(2), federation: { engine: 'karmada' } })],
   ['paper-ha-p3 with kraft', parseEnvironment({ ...paperHa(3), coordination: 'kraft' })],
   ['paper-ha-p1 unfederated', parseEnvironment({ ...paperHa(1), federation: { engine: 'none' } })],
+  ['edge + fog + cloud, mirrored', threeLayers()],
 ];
+
+/** A three-tier continuum (the models' edge-fog-cloud placement): a fog site between the paper's edge and cloud. */
+function threeLayers(): Environment {
+  const base = paperHa(2);
+  const [edge, cloud] = base.layers;
+  const fog = {
+    ...edge,
+    name: 'fog',
+    cluster: { kind: 'on-prem' as const, nodes: [{ name: 'fog-1', address: '198.51.100.10', role: 'server' as const }], egressCidrs: ['198.51.100.0/24'] },
+    kafka: { ...edge.kafka, external: { type: 'NodePort' as const, host: '198.51.100.10' } },
+    worker: { ...edge.worker!, subModel: 'fog' },
+  };
+  return parseEnvironment({ ...base, model: { ...base.model, location: base.model.location.replace(/edge-cloud$/, 'edge-fog-cloud') }, layers: [edge, fog, cloud] });
+}
 
 describe.each(cases)('%s', (_label, env) => {
   const outroot = fs.mkdtempSync(path.join(os.tmpdir(), 'ddnn-synth-'));
@@ -117,31 +132,37 @@ describe.each(cases)('%s', (_label, env) => {
 
   test('MirrorMaker 2 copies topics that exist on both sides with the same partitions, no topic both ways', () => {
     const mirrored = new Set<string>();
+    const into = new Map<string, Set<string>>();
+    const outOf = new Map<string, Set<string>>();
+    const mark = (m: Map<string, Set<string>>, cluster: string, topic: string) => m.set(cluster, (m.get(cluster) ?? new Set()).add(topic));
     for (const v of all) {
-      const cm = v.objects.find((o) => o.kind === 'ConfigMap' && o.data?.['mm2.properties']);
-      if (!cm) continue;
-      const props = Object.fromEntries(
-        (cm.data['mm2.properties'] as string)
-          .split('\n')
-          .filter((l) => l && !l.startsWith('#'))
-          .map((l) => [l.slice(0, l.indexOf('=')).replace(/\\/g, ''), l.slice(l.indexOf('=') + 1)]),
-      );
-      const flows = Object.keys(props).filter((k) => k.endsWith('.enabled') && k.includes('->') && props[k] === 'true');
-      expect(flows.length).toBeGreaterThan(0);
-      for (const flow of flows) {
-        const [source, target] = flow.replace(/\.enabled$/, '').split('->');
-        expect(target).toBe(v.layer);
-        const sourceView = all.find((x) => x.layer === source)!;
-        expect(props[`${source}.bootstrap.servers`]).toBe(sourceView.externalBootstrap);
-        expect(serviceOfBootstrap(props[`${target}.bootstrap.servers`]).length).toBeGreaterThan(0);
-        for (const topic of props[`${source}->${target}.topics`].split(',').map((t: string) => t.replace(/\\/g, ''))) {
-          expect(mirrored.has(topic)).toBe(false);
-          mirrored.add(topic);
-          expect(sourceView.topics.get(topic)).toBeDefined();
-          expect(v.topics.get(topic)).toBe(sourceView.topics.get(topic));
+      for (const cm of v.objects.filter((o) => o.kind === 'ConfigMap' && o.data?.['mm2.properties'])) {
+        const props = Object.fromEntries(
+          (cm.data['mm2.properties'] as string)
+            .split('\n')
+            .filter((l) => l && !l.startsWith('#'))
+            .map((l) => [l.slice(0, l.indexOf('=')).replace(/\\/g, ''), l.slice(l.indexOf('=') + 1)]),
+        );
+        const flows = Object.keys(props).filter((k) => k.endsWith('.enabled') && k.includes('->') && props[k] === 'true');
+        expect(flows.length).toBeGreaterThan(0);
+        for (const flow of flows) {
+          const [source, target] = flow.replace(/\.enabled$/, '').split('->');
+          expect(target).toBe(v.layer);
+          const sourceView = all.find((x) => x.layer === source)!;
+          expect(props[`${source}.bootstrap.servers`]).toBe(sourceView.externalBootstrap);
+          expect(serviceOfBootstrap(props[`${target}.bootstrap.servers`]).length).toBeGreaterThan(0);
+          for (const topic of props[`${source}->${target}.topics`].split(',').map((t: string) => t.replace(/\\/g, ''))) {
+            mirrored.add(topic);
+            mark(outOf, source, topic);
+            mark(into, target, topic);
+            expect(sourceView.topics.get(topic)).toBeDefined();
+            expect(v.topics.get(topic)).toBe(sourceView.topics.get(topic));
+          }
         }
       }
     }
+    // Identity names loop when a cluster both receives and sends the same topic; fan-in (several sources, one target) does not.
+    for (const [cluster, topics] of into) for (const t of topics) expect(outOf.get(cluster)?.has(t) ?? false).toBe(false);
     expect(mirrored.size > 0).toBe(env.transport === 'mirrored' && env.layers.length > 1);
   });
 

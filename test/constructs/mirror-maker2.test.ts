@@ -33,7 +33,7 @@ function synth(security = true, topics = ['ddnn.cloud.requests']) {
     ],
   });
   const objects: Manifest[] = Testing.synth(chart);
-  return { mm2, objects, p: props(find(objects, 'ConfigMap', 'mirror-maker2-cloud-config').data['mm2.properties']) };
+  return { mm2, objects, p: props(find(objects, 'ConfigMap', 'mirror-maker2-edge-to-cloud-config').data['mm2.properties']) };
 }
 
 describe('MirrorMaker2', () => {
@@ -45,7 +45,7 @@ describe('MirrorMaker2', () => {
     expect(p['replication.policy.class']).toBe('org.apache.kafka.connect.mirror.IdentityReplicationPolicy');
     expect(p['edge.bootstrap.servers']).toBe('192.0.2.11:30094,192.0.2.11:30095');
     expect(p['cloud.bootstrap.servers']).toContain('kafka-0.kafka-headless:9092');
-    const c = find(objects, 'Deployment', 'mirror-maker2-cloud').spec.template.spec.containers[0];
+    const c = find(objects, 'Deployment', 'mirror-maker2-edge-to-cloud').spec.template.spec.containers[0];
     expect(c.command).toEqual(['/opt/kafka/bin/connect-mirror-maker.sh', '/etc/mm2/mm2.properties', '--clusters', 'cloud']);
   });
 

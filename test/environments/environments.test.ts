@@ -186,4 +186,19 @@ describe('planContinuum', () => {
     const copy = edge.topics.find((t) => t.name === 'ddnn.cloud.requests')!;
     expect(copy).toMatchObject({ partitions: 3, replicationFactor: 3, minInSyncReplicas: 2 });
   });
+
+  test('three layers, mirrored: features climb one hop at a time, every upper layer answers into the entry cluster', () => {
+    const base = paperHa(2);
+    const [edge, cloud] = base.layers;
+    const fog = { ...edge, name: 'fog', worker: { ...edge.worker!, subModel: 'fog' } };
+    const plan = planContinuum(parseEnvironment({ ...base, layers: [edge, fog, cloud] }));
+    expect(plan.mirrors).toEqual([
+      { source: 'edge', target: 'fog', topics: ['ddnn.fog.requests'] },
+      { source: 'fog', target: 'edge', topics: ['ddnn.replies'] },
+      { source: 'fog', target: 'cloud', topics: ['ddnn.cloud.requests'] },
+      { source: 'cloud', target: 'edge', topics: ['ddnn.replies'] },
+    ]);
+    expect(plan.layers[1].worker).toMatchObject({ input: { layer: 'fog', topic: 'ddnn.fog.requests' }, next: { layer: 'fog', topic: 'ddnn.cloud.requests' } });
+    expect(plan.layers[0].mirrorsIn.map((f) => f.source)).toEqual(['fog', 'cloud']);
+  });
 });
