@@ -73,7 +73,15 @@ export async function runDevices(opts: DeviceFleetOptions): Promise<DeviceFleetR
     }
   }
 
-  const devices = await Promise.all(ids.map((id, i) => Device.start(id, kafka(id), replyTopicFor(prefix, id), runId, imagesForDevice(opts.images, i, opts.devices, split))));
+  const started = await Promise.allSettled(
+    ids.map((id, i) => Device.start(id, kafka(id), replyTopicFor(prefix, id), runId, imagesForDevice(opts.images, i, opts.devices, split))),
+  );
+  const devices = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(devices.map((d) => d.close()));
+    throw failed.reason;
+  }
   const total = devices.reduce((n, d) => n + d.images.length, 0);
   let finished = 0;
   const progress = () => opts.onProgress?.(++finished, total);
@@ -96,6 +104,24 @@ export async function runDevices(opts: DeviceFleetOptions): Promise<DeviceFleetR
   };
 }
 
+/** End offsets of a topic; retried, since a just-created topic's leadership takes a moment to reach every client. */
+async function endOffsets(kafka: Kafka, topic: string): Promise<{ partition: number; offset: string }[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await admin.fetchTopicOffsets(topic);
+      } catch (e) {
+        if (attempt >= 20) throw e;
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 class Device {
   readonly records: DeviceRecord[] = [];
   private readonly waiters = new Map<string, (r: DeviceRecord | null) => void>();
@@ -111,26 +137,28 @@ class Device {
     const producer = kafka.producer(LOW_LATENCY_PRODUCER);
     const consumer = kafka.consumer({ ...LOW_LATENCY_CONSUMER, groupId: `ddnn-device.${id}.${runId}` });
     const device = new Device(new DeviceSession(id, replyTopic, runId), images, producer, consumer);
-    await producer.connect();
-    // Start reading at the current end of the reply topic: answers from earlier runs are not ours.
-    const admin = kafka.admin();
-    await admin.connect();
-    const ends = await admin.fetchTopicOffsets(replyTopic);
-    await admin.disconnect();
-    await consumer.connect();
-    await consumer.subscribe({ topic: replyTopic, fromBeginning: false });
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const outcome = device.session.answer(message.headers, epochMs());
-        if (outcome.kind === 'answer') {
-          device.records.push(outcome.record);
-          device.waiters.get(outcome.record.requestId)?.(outcome.record);
-        }
-      },
-    });
-    await joined;
-    for (const { partition, offset } of ends) consumer.seek({ topic: replyTopic, partition, offset });
+    try {
+      await producer.connect();
+      // Start reading at the current end of the reply topic: answers from earlier runs are not ours.
+      const ends = await endOffsets(kafka, replyTopic);
+      await consumer.connect();
+      await consumer.subscribe({ topic: replyTopic, fromBeginning: false });
+      const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          const outcome = device.session.answer(message.headers, epochMs());
+          if (outcome.kind === 'answer') {
+            device.records.push(outcome.record);
+            device.waiters.get(outcome.record.requestId)?.(outcome.record);
+          }
+        },
+      });
+      await joined;
+      for (const { partition, offset } of ends) consumer.seek({ topic: replyTopic, partition, offset });
+    } catch (e) {
+      await device.close();
+      throw e;
+    }
     return device;
   }
 

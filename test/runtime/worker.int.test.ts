@@ -117,6 +117,26 @@ describe('edge + cloud workers on a real broker', () => {
     expect(served.every((n) => n > 0)).toBe(true);
   });
 
+  test('serves /healthz, /readyz and Prometheus /metrics labelled by layer', async () => {
+    const [cloud, edge] = workers;
+    const get = async (w: WorkerHandle, p: string) => {
+      const res = await fetch(`http://127.0.0.1:${w.httpPort}${p}`);
+      return { status: res.status, body: await res.text() };
+    };
+    expect(await get(edge, '/healthz')).toEqual({ status: 200, body: 'ok\n' });
+    expect((await get(edge, '/readyz')).status).toBe(200);
+    const edgeMetrics = (await get(edge, '/metrics')).body;
+    expect(edgeMetrics).toMatch(/^ddnn_requests_total\{layer="edge"\} [1-9]\d*$/m);
+    expect(edgeMetrics).toMatch(/^ddnn_answers_total\{layer="edge"\} [1-9]\d*$/m);
+    expect(edgeMetrics).toMatch(/^ddnn_forwards_total\{layer="edge"\} [1-9]\d*$/m);
+    expect(edgeMetrics).toMatch(/^ddnn_batch_size_count\{layer="edge"\} [1-9]\d*$/m);
+    expect(edgeMetrics).toMatch(/^ddnn_consumer_lag\{topic="edge-in",partition="\d",layer="edge"\} \d+$/m);
+    const cloudMetrics = (await get(cloud, '/metrics')).body;
+    expect(cloudMetrics).toMatch(/^ddnn_answers_total\{layer="cloud"\} [1-9]\d*$/m);
+    expect(cloudMetrics).toMatch(/^ddnn_exit_latency_seconds_count\{layer="cloud"\} [1-9]\d*$/m);
+    expect((await get(edge, '/nope')).status).toBe(404);
+  });
+
   test('malformed records go to the dead-letter topic with a reason, and the worker keeps serving', async () => {
     const kafka = new Kafka({ clientId: 'it-garbage', brokers: cluster.bootstrapServers.split(','), logLevel: 0 });
     const producer = kafka.producer();
