@@ -1,11 +1,14 @@
 /**
- * Faults between layers, with real brokers, a real MirrorMaker 2 and real workers: an edge and a cloud cluster,
- * the cloud behind an emulated WAN link, MM2 carrying forwarded features edge→cloud and answers cloud→edge
- * (the paper's §4.1 set-up), 4 devices on the edge.
+ * Faults between layers, with real brokers, real MirrorMaker 2 and real workers: an edge and a cloud cluster, each
+ * reached from the other layer only through an emulated WAN link, MM2 carrying forwarded features edge→cloud and
+ * answers cloud→edge (the paper's §4.1 set-up), 4 devices on the edge. As in the deployment, each direction has its
+ * own MM2 next to its target cluster: it consumes across the WAN and keeps its Connect group, offsets and writes
+ * local. (An MM2 whose group lives across the WAN loses it in a cut, and its stuck task was not restarted after
+ * the heal: found by this suite.)
  *
  *   1. MirrorMaker 2 restarted mid-stream: it resumes from its committed offsets, nothing is lost;
- *   2. the WAN cut (connections reset, new ones refused), then healed: edge early exits keep being answered during
- *      the cut, forwarded requests wait in the edge cluster and are answered after the heal;
+ *   2. the WAN cut (connections reset, new ones refused) for 8 s, then healed: edge early exits keep being answered
+ *      during the cut, forwarded requests wait in the edge cluster and are answered after the heal;
  *   3. a cloud worker that starts after requests were queued for it answers all of them.
  *
  * Counts are printed and written to results/reliability/continuum-faults.json.
@@ -30,7 +33,9 @@ const replyTopics = SCENARIOS.flatMap((s) => Array.from({ length: DEVICES }, (_,
 let dir: string;
 let edge: KafkaCluster;
 let cloud: KafkaCluster;
-let mm2: MirrorMaker2;
+/** edge→cloud (forwarded features), next to the cloud; cloud→edge (answers), next to the edge */
+let up: MirrorMaker2;
+let down: MirrorMaker2;
 let model: TinyContinuumModel;
 let cloudWorker: WorkerHandle | undefined;
 const workers: WorkerHandle[] = [];
@@ -50,7 +55,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'ddnn-continuum-faults-'));
   model = await prepareTinyModel(dir, 48);
   [edge, cloud] = await Promise.all([
-    startCluster({ name: 'faults-edge' }),
+    startCluster({ name: 'faults-edge', wan: { latencyMs: 5 } }),
     startCluster({ name: 'faults-cloud', wan: { latencyMs: 5 } }),
   ]);
   const topics = [
@@ -61,13 +66,24 @@ beforeAll(async () => {
     ...replyTopics.map((name) => ({ name })),
   ];
   await Promise.all([edge.createTopics(topics), cloud.createTopics(topics)]);
-  mm2 = await startMirrorMaker2({
-    clusters: { edge, cloud },
-    flows: [
-      { source: 'edge', target: 'cloud', topics: ['cloud-in'] },
-      { source: 'cloud', target: 'edge', topics: replyTopics },
-    ],
-  });
+  // Offset syncs go to the target too: nothing an MM2 writes crosses the WAN.
+  const overrides = { 'offset-syncs.topic.location': 'target' };
+  [up, down] = await Promise.all([
+    startMirrorMaker2({
+      clusters: { edge, cloud },
+      flows: [{ source: 'edge', target: 'cloud', topics: ['cloud-in'] }],
+      reach: { edge: 'wan', cloud: 'local' },
+      dir: path.join(dir, 'mm2-up'),
+      overrides,
+    }),
+    startMirrorMaker2({
+      clusters: { edge, cloud },
+      flows: [{ source: 'cloud', target: 'edge', topics: replyTopics }],
+      reach: { edge: 'local', cloud: 'wan' },
+      dir: path.join(dir, 'mm2-down'),
+      overrides,
+    }),
+  ]);
   cloudWorker = await startWorker({ ...cloudConfig(), clientId: 'cloud-0' }, { processMetrics: false });
   workers.push(
     await startWorker(
@@ -91,7 +107,7 @@ beforeAll(async () => {
 afterAll(async () => {
   report('continuum-faults.json', tallies);
   await Promise.all([cloudWorker?.stop(), ...workers.map((w) => w.stop())]);
-  await mm2?.stop();
+  await Promise.all([up?.stop(), down?.stop()]);
   await Promise.all([edge?.stop(), cloud?.stop()]);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -111,34 +127,34 @@ function expectNothingLost(t: Tally): void {
 }
 
 test('MirrorMaker 2 restarted mid-stream: it resumes where it stopped and every request is answered', async () => {
-  const pidBefore = mm2.pid;
+  const pidBefore = up.pid;
   let restarted: Promise<void> | undefined;
   const result = await runDevices({
     ...devicesOn('mm2'),
     mode: { kind: 'closed-loop', window: 2 },
     onProgress: (done) => {
-      if (done === 8 && !restarted) restarted = mm2.restart();
+      if (done === 8 && !restarted) restarted = up.restart();
     },
   });
   await restarted;
-  expect(mm2.pid).toBeDefined();
-  expect(mm2.pid).not.toBe(pidBefore);
-  const t = tally('MirrorMaker 2 restart', DEVICES, result, model, { restartedAfter: 8 });
+  expect(up.pid).toBeDefined();
+  expect(up.pid).not.toBe(pidBefore);
+  const t = tally('MirrorMaker 2 (edge→cloud) restart', DEVICES, result, model, { restartedAfter: 8 });
   tallies.push(t);
   expectNothingLost(t);
 });
 
 test('WAN cut then healed: edge exits answered during the cut, forwarded requests answered after the heal', async () => {
-  const link = cloud.wanLink!;
+  const links = [edge.wanLink!, cloud.wanLink!];
   const t0 = epochMs();
   let cutAt = 0;
   let healAt = 0;
   const outage = (async () => {
     await sleep(1_000);
-    link.cut('reset');
+    for (const l of links) l.cut('reset');
     cutAt = epochMs();
     await sleep(8_000);
-    link.heal();
+    for (const l of links) l.heal();
     healAt = epochMs();
   })();
   // 4 devices × 12 requests at 3/s each: most are sent while the link is down.
