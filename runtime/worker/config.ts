@@ -41,9 +41,24 @@ export const WorkerConfigSchema = z
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
     httpPort: z.coerce.number().int().min(-1).max(65535).default(8080).describe('health/metrics port; 0 = any free port, -1 = off'),
     clientId: z.string().min(1).optional(),
+    kafkaSaslMechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional().describe('SASL for the remote (next/answer) cluster'),
+    kafkaSaslUsername: z.string().min(1).optional(),
+    kafkaSaslPassword: z.string().min(1).optional(),
+    kafkaTlsCaFile: z.string().min(1).optional().describe('CA bundle (PEM) of the remote cluster; enables TLS to it'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict()
+  .superRefine((c, ctx) => {
+    // Credentials come as a set: a half-configured remote link would fail only at the first forward.
+    const sasl = [c.kafkaSaslUsername, c.kafkaSaslPassword];
+    if (sasl.some((v) => v !== undefined) && sasl.some((v) => v === undefined)) {
+      const missing = c.kafkaSaslUsername === undefined ? 'kafkaSaslUsername' : 'kafkaSaslPassword';
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [missing], message: 'required together with the other SASL credential' });
+    }
+    if (c.kafkaSaslMechanism && c.kafkaSaslUsername === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['kafkaSaslUsername'], message: 'required when kafkaSaslMechanism is set' });
+    }
+  })
   .transform((c) => ({
     ...c,
     groupId: c.groupId ?? `ddnn-worker.${c.inputTopic}`,
@@ -77,6 +92,10 @@ export const WORKER_ENV: Record<keyof z.input<typeof WorkerConfigSchema>, string
   backend: 'DDNN_BACKEND',
   httpPort: 'DDNN_HTTP_PORT',
   clientId: 'DDNN_CLIENT_ID',
+  kafkaSaslMechanism: 'DDNN_KAFKA_SASL_MECHANISM',
+  kafkaSaslUsername: 'DDNN_KAFKA_SASL_USERNAME',
+  kafkaSaslPassword: 'DDNN_KAFKA_SASL_PASSWORD',
+  kafkaTlsCaFile: 'DDNN_KAFKA_TLS_CA_FILE',
   logLevel: 'DDNN_LOG_LEVEL',
 };
 
@@ -109,6 +128,29 @@ export function workerConfigFromEnv(env: Record<string, string | undefined>): Re
     if (v !== undefined && v !== '') out[field] = v;
   }
   return out;
+}
+
+/** Client security for the remote cluster (next/answer brokers other than `brokers`), or null when none is set. */
+export interface RemoteSecurity {
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  /** PEM of the CA file, read at start */
+  caPem?: string;
+}
+
+export function remoteSecurity(config: WorkerConfig, readFile: (path: string) => string): RemoteSecurity | null {
+  if (!config.kafkaSaslUsername && !config.kafkaTlsCaFile) return null;
+  let caPem: string | undefined;
+  if (config.kafkaTlsCaFile) {
+    try {
+      caPem = readFile(config.kafkaTlsCaFile);
+    } catch (e) {
+      throw new ConfigError([`kafkaTlsCaFile (${WORKER_ENV.kafkaTlsCaFile}): cannot read ${config.kafkaTlsCaFile}: ${(e as Error).message}`]);
+    }
+  }
+  const sasl = config.kafkaSaslUsername
+    ? { mechanism: config.kafkaSaslMechanism ?? ('plain' as const), username: config.kafkaSaslUsername, password: config.kafkaSaslPassword! }
+    : undefined;
+  return { sasl, caPem };
 }
 
 /** Checks that the config wires the sub-model's outputs somewhere: fails at start, not on the first request. */

@@ -3,8 +3,17 @@
  * writes to (input cluster for dead letters, next layer's cluster, answers' cluster), all with the project's
  * low-latency client settings (runtime/kafka/client-settings.ts).
  */
-import { Admin, Consumer, IHeaders, Kafka, Producer } from 'kafkajs';
+import { Admin, Consumer, IHeaders, Kafka, KafkaConfig, Producer } from 'kafkajs';
 import { ACKS_ALL, clientConfig, LOW_LATENCY_CONSUMER, LOW_LATENCY_PRODUCER } from '../kafka/client-settings';
+import type { RemoteSecurity } from './config';
+
+/** The project's client settings, plus TLS/SASL for a remote cluster. */
+export function kafkaClient(clientId: string, brokers: readonly string[], security?: RemoteSecurity | null): Kafka {
+  const config: KafkaConfig = clientConfig(clientId, brokers);
+  if (security?.caPem) config.ssl = { ca: [security.caPem] };
+  if (security?.sasl) config.sasl = security.sasl as KafkaConfig['sasl'];
+  return new Kafka(config);
+}
 
 export interface OutgoingRecord {
   topic: string;
@@ -20,8 +29,8 @@ export class ClusterProducer {
     private readonly producer: Producer,
   ) {}
 
-  static async connect(clientId: string, brokers: readonly string[]): Promise<ClusterProducer> {
-    const producer = new Kafka(clientConfig(clientId, brokers)).producer(LOW_LATENCY_PRODUCER);
+  static async connect(clientId: string, brokers: readonly string[], security?: RemoteSecurity | null): Promise<ClusterProducer> {
+    const producer = kafkaClient(clientId, brokers, security).producer(LOW_LATENCY_PRODUCER);
     await producer.connect();
     return new ClusterProducer(brokers.join(','), producer);
   }
@@ -51,11 +60,11 @@ export class ProducerPool {
 
   constructor(private readonly clientId: string) {}
 
-  get(brokers: readonly string[]): Promise<ClusterProducer> {
+  get(brokers: readonly string[], security?: RemoteSecurity | null): Promise<ClusterProducer> {
     const key = brokers.join(',');
     let p = this.producers.get(key);
     if (!p) {
-      p = ClusterProducer.connect(`${this.clientId}-p${this.producers.size}`, brokers);
+      p = ClusterProducer.connect(`${this.clientId}-p${this.producers.size}`, brokers, security);
       this.producers.set(key, p);
     }
     return p;
@@ -68,11 +77,11 @@ export class ProducerPool {
 }
 
 /** An admin client (topic listings) with the same client settings. */
-export function createAdmin(clientId: string, brokers: readonly string[]): Admin {
-  return new Kafka(clientConfig(clientId, brokers)).admin();
+export function createAdmin(clientId: string, brokers: readonly string[], security?: RemoteSecurity | null): Admin {
+  return kafkaClient(clientId, brokers, security).admin();
 }
 
 /** A consumer-group member with manual commits (see worker.ts for the at-least-once protocol). */
 export function createConsumer(clientId: string, brokers: readonly string[], groupId: string): Consumer {
-  return new Kafka(clientConfig(clientId, brokers)).consumer({ ...LOW_LATENCY_CONSUMER, groupId, allowAutoTopicCreation: false });
+  return kafkaClient(clientId, brokers).consumer({ ...LOW_LATENCY_CONSUMER, groupId, allowAutoTopicCreation: false });
 }

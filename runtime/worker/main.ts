@@ -27,6 +27,10 @@ const FLAGS: Record<keyof typeof WORKER_ENV, string> = {
   backend: 'auto | tensorflow | wasm | cpu (default auto)',
   httpPort: 'health/metrics port; 0 = any, -1 = off (default 8080)',
   clientId: 'Kafka client id',
+  kafkaSaslMechanism: 'plain | scram-sha-256 | scram-sha-512, for the remote (next/answer) cluster',
+  kafkaSaslUsername: 'SASL user for the remote cluster',
+  kafkaSaslPassword: 'SASL password for the remote cluster (prefer the env var)',
+  kafkaTlsCaFile: "remote cluster's CA (PEM file); enables TLS to it",
   logLevel: 'pino level (default info)',
 };
 

@@ -8,6 +8,7 @@
  * each fetched batch, in order, up to the first record not yet acknowledged. A crash or a rebalance therefore
  * replays unacknowledged records; devices drop the duplicate answers by request id.
  */
+import { readFileSync } from 'fs';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import pino, { Logger } from 'pino';
 import type { SubModelManifest } from '../../models/manifest';
@@ -15,7 +16,7 @@ import { BackendInfo, selectBackend } from '../tf/backend';
 import { loadSubModel, SubModel } from '../tf/sub-model';
 import { epochMs, HEADER, WireError } from '../wire';
 import { MicroBatcher } from './batcher';
-import { checkConfigAgainstManifest, parseWorkerConfig, WorkerConfig, WorkerConfigInput } from './config';
+import { checkConfigAgainstManifest, parseWorkerConfig, remoteSecurity, WorkerConfig, WorkerConfigInput } from './config';
 import { startHealthServer, HealthServer } from './http';
 import { createAdmin, createConsumer, OutgoingRecord, ProducerPool } from './kafka';
 import { createWorkerMetrics, WorkerMetrics } from './metrics';
@@ -65,13 +66,16 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   const log = baseLogger.child({ layer: manifest.layer, input: config.inputTopic });
   const metrics = createWorkerMetrics(manifest.layer, { processMetrics: deps.processMetrics });
 
+  // TLS/SASL settings apply to the other clusters this worker writes to (a remote layer over the WAN).
+  const security = remoteSecurity(config, (f) => readFileSync(f, 'utf8'));
+  const secure = (brokers: readonly string[]) => (brokers.join(',') === config.brokers.join(',') ? null : security);
   const producers = new ProducerPool(config.clientId);
   const home = await producers.get(config.brokers); // dead letters go back to the input cluster
-  const next = config.nextTopic ? await producers.get(config.nextBrokers) : null;
-  const answers = await producers.get(config.answerBrokers);
+  const next = config.nextTopic ? await producers.get(config.nextBrokers, secure(config.nextBrokers)) : null;
+  const answers = await producers.get(config.answerBrokers, secure(config.answerBrokers));
   const consumer = createConsumer(config.clientId, config.brokers, config.groupId);
   // Answers go to each request's reply topic: check it exists before taking the request (see reply-topics.ts).
-  const answersAdmin = config.answerTopic ? null : createAdmin(`${config.clientId}-admin`, config.answerBrokers);
+  const answersAdmin = config.answerTopic ? null : createAdmin(`${config.clientId}-admin`, config.answerBrokers, secure(config.answerBrokers));
   await answersAdmin?.connect();
   const replyTopics = answersAdmin ? new ReplyTopics(() => answersAdmin.listTopics()) : null;
 

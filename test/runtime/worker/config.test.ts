@@ -1,5 +1,5 @@
 import type { SubModelManifest } from '../../../models/manifest';
-import { checkConfigAgainstManifest, ConfigError, parseWorkerConfig, workerConfigFromEnv } from '../../../runtime/worker/config';
+import { checkConfigAgainstManifest, ConfigError, parseWorkerConfig, remoteSecurity, workerConfigFromEnv } from '../../../runtime/worker/config';
 
 const minimal = { model: './models/edge', brokers: '127.0.0.1:9092', inputTopic: 'ddnn.edge.in' };
 
@@ -79,6 +79,41 @@ describe('worker config', () => {
     expect(found.join('\n')).toMatch(/model \(DDNN_MODEL\)/);
     expect(found.join('\n')).toMatch(/brokers \(DDNN_BROKERS\)/);
     expect(found.join('\n')).toMatch(/unknown field\(s\): treshold/);
+  });
+
+  describe('security for the remote cluster (the env vars the InferenceLayer construct sets)', () => {
+    const env = {
+      DDNN_MODEL: 'm',
+      DDNN_BROKERS: 'edge-kafka:9092',
+      DDNN_INPUT_TOPIC: 'edge-in',
+      DDNN_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      DDNN_KAFKA_SASL_USERNAME: 'edge-worker',
+      DDNN_KAFKA_SASL_PASSWORD: 's3cret',
+      DDNN_KAFKA_TLS_CA_FILE: '/etc/kafka-ca/ca.crt',
+    };
+
+    test('SASL credentials and the CA file are read once at start', () => {
+      const c = parseWorkerConfig(workerConfigFromEnv(env));
+      const sec = remoteSecurity(c, (f) => `PEM of ${f}`);
+      expect(sec).toEqual({ sasl: { mechanism: 'scram-sha-512', username: 'edge-worker', password: 's3cret' }, caPem: 'PEM of /etc/kafka-ca/ca.crt' });
+      expect(remoteSecurity(parseWorkerConfig(minimal), () => '')).toBeNull();
+    });
+
+    test('the mechanism defaults to plain; an unreadable CA file is a config error naming the env var', () => {
+      const c = parseWorkerConfig(workerConfigFromEnv({ ...env, DDNN_KAFKA_SASL_MECHANISM: undefined }));
+      expect(remoteSecurity(c, () => 'x')!.sasl!.mechanism).toBe('plain');
+      expect(() =>
+        remoteSecurity(c, () => {
+          throw new Error('ENOENT');
+        }),
+      ).toThrow(/kafkaTlsCaFile \(DDNN_KAFKA_TLS_CA_FILE\): cannot read \/etc\/kafka-ca\/ca.crt: ENOENT/);
+    });
+
+    test('half a credential fails fast', () => {
+      expect(problems({ ...minimal, kafkaSaslUsername: 'u' })).toEqual(['kafkaSaslPassword (DDNN_KAFKA_SASL_PASSWORD): required together with the other SASL credential']);
+      expect(problems({ ...minimal, kafkaSaslMechanism: 'plain' })).toEqual(['kafkaSaslUsername (DDNN_KAFKA_SASL_USERNAME): required when kafkaSaslMechanism is set']);
+      expect(problems({ ...minimal, kafkaSaslMechanism: 'gssapi', kafkaSaslUsername: 'u', kafkaSaslPassword: 'p' })[0]).toMatch(/^kafkaSaslMechanism \(DDNN_KAFKA_SASL_MECHANISM\)/);
+    });
   });
 
   describe('against the sub-model manifest', () => {
