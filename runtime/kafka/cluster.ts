@@ -283,10 +283,13 @@ export class KafkaCluster {
     });
   }
 
-  /** Ready = every listed node is in the cluster metadata (seen through the INTERNAL listeners). */
+  /**
+   * Ready = the metadata of every running broker (asked one by one through its INTERNAL listener)
+   * lists all of `nodeIds`, so no client sees a partial cluster whichever broker it asks first.
+   */
   private async waitForBrokers(nodeIds: number[], timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const kafka = this.client(`${this.name}-readiness`);
+    const addresses = this.bootstrapServers.split(',');
     let last = 'no answer yet';
     while (Date.now() < deadline) {
       for (const s of this.slots) {
@@ -294,22 +297,30 @@ export class KafkaCluster {
           throw new Error(`${this.name}: broker ${s.nodeId} exited during start; see ${s.logFile} and ${s.outFile}\n${tail(s.outFile)}`);
         }
       }
-      const admin = kafka.admin();
-      try {
-        await admin.connect();
-        const { brokers } = await admin.describeCluster();
-        const seen = new Set(brokers.map((b) => b.nodeId));
-        if (nodeIds.every((id) => seen.has(id))) return;
-        last = `metadata lists brokers [${[...seen].join(',')}]`;
-      } catch (e) {
-        last = (e as Error).message;
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
+      const running = this.slots.map((s, i) => (s.process?.running ? addresses[i] : undefined)).filter((a): a is string => !!a);
+      const views = await Promise.all(running.map((address) => this.brokersSeenBy(address)));
+      const missing = views.filter((v) => typeof v === 'string' || !nodeIds.every((id) => v.has(id)));
+      if (missing.length === 0) return;
+      last = views.map((v, i) => `${running[i]}: ${typeof v === 'string' ? v : `[${[...v].join(',')}]`}`).join('; ');
       await new Promise((r) => setTimeout(r, 300));
     }
     const logs = this.slots.filter((s) => nodeIds.includes(s.nodeId)).map((s) => s.logFile).join(', ');
     throw new Error(`${this.name}: brokers [${nodeIds.join(',')}] not all in metadata after ${timeoutMs} ms (${last}); see ${logs}`);
+  }
+
+  /** Node ids in the metadata of the broker at `address`, or the error message. */
+  private async brokersSeenBy(address: string): Promise<Set<number> | string> {
+    // A client bootstrapped from a single address sends its metadata request to that broker.
+    const admin = new Kafka({ ...clientConfig(`${this.name}-readiness`, [address]), retry: { retries: 0 } }).admin();
+    try {
+      await admin.connect();
+      const { brokers } = await admin.describeCluster();
+      return new Set(brokers.map((b) => b.nodeId));
+    } catch (e) {
+      return (e as Error).message;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   private slot(i: number): BrokerSlot {
