@@ -1,5 +1,6 @@
 /**
- * Native TensorFlow (tfjs-node) vs wasm vs cpu on the same model, in one process and one run:
+ * Native TensorFlow (tfjs-node) vs wasm vs cpu on the same model (models/architectures/<name>.json, built with
+ * models/build.ts), in one process and one run:
  * inference img/s at batch 1 and batch 32 (uint8 → float → predict → read back, like the worker), and training
  * img/s (trainOnBatch, batch 32, all exits). Backends that cannot train report why instead of crashing (wasm has
  * no Conv2D backprop kernels). Optionally adds a Keras (TensorFlow Python) row for the same architecture, so
@@ -16,6 +17,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
+import { ArchitectureSpec, loadArchitecture } from '../../models/architecture';
+import { buildFullModel } from '../../models/build';
+import { defaultCifar10Dir, IMAGE_BYTES, readCifar10File, TRAIN_FILES } from '../../models/cifar10';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 type Backend = 'tensorflow' | 'wasm' | 'cpu';
@@ -35,96 +39,39 @@ interface Row {
   train?: Measure;
 }
 
-// ---- model: built from the declarative spec models/architectures/<name>.json (as models/train/spec.py does) ----
-
-interface LayerSpec {
-  type: string;
-  name: string;
-  [k: string]: unknown;
-}
-interface ArchSpec {
-  name: string;
-  input: { shape: number[]; scale: number };
-  blocks: { name: string; layers: LayerSpec[] }[];
-  exits: { name: string; after: string; lossWeight?: number; head: LayerSpec[] }[];
-}
-
-function layerFrom(s: LayerSpec): tf.layers.Layer {
-  const o = s as unknown as Record<string, never>; // fields checked by tfjs at layer creation
-  switch (s.type) {
-    case 'conv2d':
-      return tf.layers.conv2d({ name: s.name, filters: o.filters, kernelSize: o.kernelSize, strides: o.strides ?? 1,
-        padding: o.padding ?? 'valid', activation: o.activation, useBias: o.useBias ?? true });
-    case 'batchNormalization':
-      return tf.layers.batchNormalization({ name: s.name, momentum: o.momentum ?? 0.99, epsilon: o.epsilon ?? 1e-3 });
-    case 'activation':
-      return tf.layers.activation({ name: s.name, activation: o.activation });
-    case 'maxPooling2d':
-      return tf.layers.maxPooling2d({ name: s.name, poolSize: o.poolSize, strides: o.strides });
-    case 'globalAveragePooling2d':
-      return tf.layers.globalAveragePooling2d({ name: s.name });
-    case 'flatten':
-      return tf.layers.flatten({ name: s.name });
-    case 'dense':
-      return tf.layers.dense({ name: s.name, units: o.units, activation: o.activation, useBias: o.useBias ?? true });
-    case 'dropout':
-      return tf.layers.dropout({ name: s.name, rate: o.rate });
-    default:
-      throw new Error(`layer ${s.name}: unsupported type ${s.type}`);
-  }
-}
+// ---- model and data: the project's own builder and CIFAR-10 reader ----
 
 /** The full multi-exit model (one softmax output per exit), compiled with the spec's loss weights. */
-function buildModel(spec: ArchSpec): tf.LayersModel {
-  const input = tf.input({ shape: spec.input.shape, name: 'input' });
-  let x = input;
-  const after = new Map<string, tf.SymbolicTensor>();
-  for (const b of spec.blocks) {
-    for (const l of b.layers) x = layerFrom(l).apply(x) as tf.SymbolicTensor;
-    after.set(b.name, x);
-  }
-  const outputs = spec.exits.map((e) => {
-    let h = after.get(e.after);
-    if (!h) throw new Error(`exit ${e.name}: no block ${e.after}`);
-    for (const l of e.head) h = layerFrom(l).apply(h) as tf.SymbolicTensor;
-    return h;
-  });
-  const model = tf.model({ inputs: input, outputs, name: spec.name.replace(/-/g, '_') });
+function buildModel(spec: ArchitectureSpec): tf.LayersModel {
+  const { model } = buildFullModel(spec);
   // tfjs has no lossWeights in compile(); a weighted loss per output is the same objective.
-  const loss = spec.exits.map((e) => {
-    const w = e.lossWeight ?? 1;
-    return (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.metrics.categoricalCrossentropy(yTrue, yPred).mul(w);
-  });
+  const loss = spec.exits.map((e) => (yTrue: tf.Tensor, yPred: tf.Tensor) =>
+    tf.metrics.categoricalCrossentropy(yTrue, yPred).mul(e.lossWeight));
   model.compile({ optimizer: tf.train.adam(1e-3), loss });
   return model;
 }
 
-// ---- data: the first images of CIFAR-10 data_batch_1 (standard binary layout), or random pixels ----
-
-function loadImages(dataDir: string, n: number): { pixels: Uint8Array; labels: Int32Array; source: string } {
-  const file = path.join(dataDir, 'data_batch_1.bin');
-  const pixels = new Uint8Array(n * 3072);
-  const labels = new Int32Array(n);
-  if (!fs.existsSync(file)) {
-    for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 2654435761) >>> 24;
-    for (let i = 0; i < n; i++) labels[i] = i % 10;
-    return { pixels, labels, source: `synthetic (no ${file})` };
-  }
-  const raw = fs.readFileSync(file);
-  for (let i = 0; i < n; i++) {
-    const rec = raw.subarray(i * 3073, (i + 1) * 3073);
-    labels[i] = rec[0];
-    // CHW planes → HWC
-    for (let p = 0; p < 1024; p++) for (let c = 0; c < 3; c++) pixels[i * 3072 + p * 3 + c] = rec[1 + c * 1024 + p];
-  }
-  return { pixels, labels, source: file };
+/** The first `n` images of data_batch_1, or synthetic pixels where the data set is absent (throughput only). */
+function loadImages(dataDir: string, n: number): { images: Uint8Array; labels: Uint8Array; source: string } {
+  const file = path.join(dataDir, TRAIN_FILES[0]);
+  if (fs.existsSync(file)) return { ...readCifar10File(file, { limit: n }), source: file };
+  const images = new Uint8Array(n * IMAGE_BYTES).map((_, i) => (i * 2654435761) >>> 24);
+  return { images, labels: new Uint8Array(n).map((_, i) => i % 10), source: `synthetic (no ${file})` };
 }
 
 // ---- measurements ----
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 
-async function inference(model: tf.LayersModel, images: tf.Tensor4D, scale: number, batch: number, seconds: number): Promise<Measure> {
+/** How much work one measurement may take: the pure-JS cpu backend needs tens of seconds per batch of 32. */
+interface Budget {
+  seconds: number;
+  warmupSteps: number;
+  minSteps: number;
+  trainSteps: number;
+}
+
+async function inference(model: tf.LayersModel, images: tf.Tensor4D, scale: number, batch: number, budget: Budget): Promise<Measure> {
   const step = async (i: number) => {
     const start = (i * batch) % (images.shape[0] - batch + 1);
     const out = tf.tidy(() => {
@@ -134,16 +81,16 @@ async function inference(model: tf.LayersModel, images: tf.Tensor4D, scale: numb
     await Promise.all(out.map((t) => t.data()));
     tf.dispose(out);
   };
-  for (let i = 0; i < 2; i++) await step(i); // warm-up: kernel selection, first allocations
+  for (let i = 0; i < budget.warmupSteps; i++) await step(i); // kernel selection, first allocations
   let n = 0;
   const t0 = now();
-  while (now() - t0 < seconds || n < 3) await step(n++);
+  while (now() - t0 < budget.seconds || n < budget.minSteps) await step(n++);
   const dt = now() - t0;
   return { imgPerSec: (n * batch) / dt, images: n * batch, seconds: dt };
 }
 
 async function training(model: tf.LayersModel, images: tf.Tensor4D, labels: tf.Tensor2D, scale: number,
-  exits: number, steps: number): Promise<Measure> {
+  exits: number, budget: Budget): Promise<Measure> {
   const batch = 32;
   const step = async (i: number) => {
     const start = (i * batch) % (images.shape[0] - batch + 1);
@@ -152,15 +99,19 @@ async function training(model: tf.LayersModel, images: tf.Tensor4D, labels: tf.T
     await model.trainOnBatch(x, Array.from({ length: exits }, () => y));
     tf.dispose([x, y]);
   };
+  // The first step is where a backend without gradient kernels throws; it is timed only without a warm-up.
+  let t0 = now();
   try {
-    await step(0); // warm-up, and the place where a backend without gradient kernels throws
+    await step(0);
   } catch (e) {
     return { imgPerSec: null, images: 0, seconds: 0, note: `unsupported: ${(e as Error).message.split('\n')[0]}` };
   }
-  const t0 = now();
-  for (let i = 1; i <= steps; i++) await step(i);
+  const timedFirst = budget.warmupSteps === 0;
+  if (!timedFirst) t0 = now();
+  const steps = budget.trainSteps;
+  for (let i = 1; i < steps + (timedFirst ? 0 : 1); i++) await step(i);
   const dt = now() - t0;
-  return { imgPerSec: (steps * batch) / dt, images: steps * batch, seconds: dt };
+  return { imgPerSec: (steps * batch) / dt, images: steps * batch, seconds: dt, note: timedFirst ? 'includes the first step' : undefined };
 }
 
 // ---- backends ----
@@ -249,7 +200,7 @@ function kerasRow(model: string, seconds: number, steps: number): Row & { versio
 
 function fmt(m: Measure | undefined, base: Measure | undefined): string {
   if (!m) return '-';
-  if (m.imgPerSec === null) return m.note?.startsWith('unsupported') ? 'unsupported' : 'n/a';
+  if (m.imgPerSec === null) return m.note?.split(/[ :]/)[0] ?? 'n/a';
   const ratio = base?.imgPerSec ? ` (${(m.imgPerSec / base.imgPerSec).toFixed(1)}x)` : '';
   return `${m.imgPerSec.toFixed(1)}${ratio}`;
 }
@@ -270,18 +221,17 @@ function printTable(rows: Row[]): void {
 async function main(): Promise<void> {
   const opts = new Command()
     .option('--model <name>', 'architecture in models/architectures/', 'compact-branchynet')
-    .option('--backends <list>', 'comma-separated: tensorflow,wasm,cpu', 'tensorflow,wasm,cpu')
+    .option('--backends <list>', 'comma-separated, run in this order: tensorflow,wasm,cpu', 'tensorflow,wasm,cpu')
     .option('--seconds <s>', 'time per inference measurement', '3')
     .option('--train-steps <n>', 'timed training steps (batch 32) on native TensorFlow and in Keras', '12')
-    .option('--cpu-train-steps <n>', 'timed training steps on the pure-JS cpu backend (slow)', '1')
-    .option('--data <dir>', 'CIFAR-10 binary folder', path.join(ROOT, '..', 'shared', 'data', 'cifar10'))
+    .option('--cpu-train-steps <n>', 'training steps on the pure-JS cpu backend (minutes each on 2 busy cores; 0 skips)', '1')
+    .option('--data <dir>', 'CIFAR-10 binary folder', defaultCifar10Dir(ROOT))
     .option('--no-keras', 'skip the Keras (TensorFlow Python) row')
     .option('--out <dir>', 'where the JSON goes', path.join(ROOT, 'results'))
     .parse()
     .opts<{ model: string; backends: string; seconds: string; trainSteps: string; cpuTrainSteps: string; data: string; keras: boolean; out: string }>();
 
-  const specFile = path.join(ROOT, 'models', 'architectures', `${opts.model}.json`);
-  const spec = JSON.parse(fs.readFileSync(specFile, 'utf8')) as ArchSpec;
+  const spec = loadArchitecture(opts.model);
   const seconds = Number(opts.seconds);
   const steps = Number(opts.trainSteps);
   const loadStart = os.loadavg();
@@ -296,47 +246,72 @@ async function main(): Promise<void> {
   reference.dispose();
 
   const rows: Row[] = [];
-  for (const name of opts.backends.split(',').map((s) => s.trim()) as Backend[]) {
-    if (status[name]) { rows.push({ backend: name, available: false, note: status[name] as string }); continue; }
-    if (!(await tf.setBackend(name).catch(() => false))) { rows.push({ backend: name, available: false, note: 'tf.setBackend failed' }); continue; }
-    await tf.ready();
-    const note = await backendDetail(name);
-    process.stderr.write(`[bench] ${name} (${note}) ...\n`);
-    const model = buildModel(spec);
-    model.setWeights(weights.map((w) => tf.tensor(w.values, w.shape)));
-    const images = tf.tensor4d(data.pixels, [256, 32, 32, 3], 'int32');
-    const labels = tf.oneHot(tf.tensor1d(data.labels, 'int32'), 10) as tf.Tensor2D;
-    const row: Row = { backend: name, available: true, note };
-    row.inferB1 = await inference(model, images, spec.input.scale, 1, seconds);
-    row.inferB32 = await inference(model, images, spec.input.scale, 32, seconds);
-    row.train = await training(model, images, labels, spec.input.scale, spec.exits.length,
-      name === 'cpu' ? Number(opts.cpuTrainSteps) : steps);
-    if (row.train.note) row.note = `${note}; training ${row.train.note}`;
-    rows.push(row);
-    model.dispose();
-    tf.dispose([images, labels]);
-  }
+  const started = new Date().toISOString();
+  const file = path.join(opts.out, `backends-${started.replace(/[:.]/g, '-')}.json`);
   let versions: Record<string, string> = { ...(tf.version as unknown as Record<string, string>), node: process.version };
+  // Rewritten after every row, so a long run (the cpu backend) that is stopped still leaves its figures.
+  const save = () => {
+    const record = {
+      bench: 'backends', date: started, model: spec.name, parameters: params, data: data.source,
+      config: { seconds, trainSteps: steps, cpuTrainSteps: Number(opts.cpuTrainSteps), trainBatch: 32 },
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+        loadavgStart: loadStart, loadavgNow: os.loadavg(), platform: `${os.platform()} ${os.arch()} ${os.release()}` },
+      versions, rows,
+    };
+    fs.mkdirSync(opts.out, { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(record, null, 2));
+  };
+  const done = (row: Row) => {
+    rows.push(row);
+    save();
+    process.stderr.write(`[bench] ${row.backend}: b1 ${fmt(row.inferB1, undefined)}, b32 ${fmt(row.inferB32, undefined)}, ` +
+      `train ${fmt(row.train, undefined)} img/s\n`);
+  };
+
+  // Keras first: it runs in its own process, and the pure-JS cpu backend (last) can take minutes.
   if (opts.keras) {
     process.stderr.write('[bench] keras (python) ...\n');
     const k = kerasRow(opts.model, seconds, steps);
     if (k.versions) versions = { ...versions, 'keras-tensorflow': k.versions.tensorflow, keras: k.versions.keras };
     delete k.versions;
-    rows.push(k);
+    done(k);
+  }
+
+  const order = opts.backends.split(',').map((s) => s.trim()) as Backend[];
+  for (const name of order) {
+    if (status[name]) { done({ backend: name, available: false, note: status[name] as string }); continue; }
+    if (!(await tf.setBackend(name).catch(() => false))) { done({ backend: name, available: false, note: 'tf.setBackend failed' }); continue; }
+    await tf.ready();
+    const note = await backendDetail(name);
+    if (name === 'tensorflow') {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      versions = { ...versions, 'tfjs-node': require('@tensorflow/tfjs-node/package.json').version, libtensorflow: note.split(' ')[1] };
+    }
+    process.stderr.write(`[bench] ${name} (${note}) ...\n`);
+    const model = buildModel(spec);
+    model.setWeights(weights.map((w) => tf.tensor(w.values, w.shape)));
+    const images = tf.tensor4d(data.images, [256, 32, 32, 3], 'int32');
+    const labels = tf.oneHot(tf.tensor1d(Int32Array.from(data.labels), 'int32'), spec.classNames.length) as tf.Tensor2D;
+    const row: Row = { backend: name, available: true, note };
+    const budget: Budget = name === 'cpu'
+      ? { seconds, warmupSteps: 0, minSteps: 1, trainSteps: Number(opts.cpuTrainSteps) }
+      : { seconds, warmupSteps: 2, minSteps: 3, trainSteps: steps };
+    const progress = (what: string, m: Measure) => process.stderr.write(`[bench]   ${name} ${what}: ${fmt(m, undefined)} img/s\n`);
+    row.inferB1 = await inference(model, images, spec.input.scale, 1, { ...budget, warmupSteps: Math.max(1, budget.warmupSteps) });
+    progress('inference b=1', row.inferB1);
+    row.inferB32 = await inference(model, images, spec.input.scale, 32, budget);
+    progress('inference b=32', row.inferB32);
+    row.train = budget.trainSteps > 0
+      ? await training(model, images, labels, spec.input.scale, spec.exits.length, budget)
+      : { imgPerSec: null, images: 0, seconds: 0, note: 'skipped (--cpu-train-steps 0)' };
+    if (row.train.note) row.note = `${note}; training ${row.train.note}`;
+    done(row);
+    model.dispose();
+    tf.dispose([images, labels]);
   }
 
   console.log(`\n${spec.name} (${params} parameters, all ${spec.exits.length} exits), data: ${data.source}`);
   printTable(rows);
-  const record = {
-    bench: 'backends', date: new Date().toISOString(), model: spec.name, parameters: params, data: data.source,
-    config: { seconds, trainSteps: steps, cpuTrainSteps: Number(opts.cpuTrainSteps), trainBatch: 32 },
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
-      loadavgStart: loadStart, loadavgEnd: os.loadavg(), platform: `${os.platform()} ${os.arch()} ${os.release()}` },
-    versions, rows,
-  };
-  fs.mkdirSync(opts.out, { recursive: true });
-  const file = path.join(opts.out, `backends-${record.date.replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify(record, null, 2));
   console.log(`wrote ${path.relative(process.cwd(), file)}`);
 }
 
