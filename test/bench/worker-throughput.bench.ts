@@ -2,13 +2,15 @@
  * Worker throughput at saturation vs raw in-process predict of the same sub-model on the same backend, in one
  * process and one run; and the per-hop overhead at low load (broker in → broker out minus model time).
  *
- *   npm run bench:worker -- [--images 2000] [--batch 16] [--wait-ms 5] [--partitions 4] [--latency-requests 200]
+ *   npm run bench:worker -- [--images 2000] [--rounds 3] [--batch 16] [--wait-ms 0] [--partitions 4] [--latency-requests 200]
  *
  * Saturation: N requests are preloaded into the input topic, then the worker starts; throughput is counted
  * between the first and the last output record's broker append time (topics use LogAppendTime), so start-up
- * is excluded. Two modes: every sample answered at the exit (threshold 0) and every sample forwarded as
- * features (threshold 1). The baseline is `SubModel.predict` over the same images in batches of the same size
- * (uint8 → float → predict → read back, exactly the worker's predict call), measured before and after.
+ * is excluded. Three modes: every sample answered at the exit (threshold 0), every sample forwarded as float32
+ * features (threshold 1), and forwarded as float16. The baseline is `SubModel.predict` over the same images in
+ * batches of the same size (uint8 → float → predict → read back, exactly the worker's predict call), run
+ * between the worker runs; each worker run's ratio uses the raw runs just before and after it.
+ * CPU per image is recorded for the process (TensorFlow threads included) and the broker JVM.
  * Per-hop overhead: one request in flight; for each, (append time of the answer − append time of the request)
  * − model time of its batch (from the ddnn-hops header), for two batch waits (the configured one and 5 ms).
  * Prints a table and writes results/worker-throughput-<timestamp>.json with backend, machine and config.
@@ -36,6 +38,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const SHIPPED = path.join(ROOT, 'models/trained/compact-branchynet/partitions/edge-cloud/edge');
 
 interface Options {
+  rounds: number;
   images: number;
   batch: number;
   waitMs: number;
@@ -52,19 +55,17 @@ async function main(): Promise<void> {
     .option('--wait-ms <ms>', 'worker batchMaxWaitMs', Number, 0)
     .option('--partitions <n>', 'input topic partitions (= partitions consumed concurrently)', Number, 4)
     .option('--latency-requests <n>', 'requests in each per-hop overhead run', Number, 200)
+    .option('--rounds <n>', 'interleaved rounds of raw predict and worker runs', Number, 3)
     .option('--model <dir>', 'sub-model folder (default: the shipped compact edge sub-model, else the compact architecture with random weights)')
     .option('--data <dir>', 'CIFAR-10 binary-layout directory', path.resolve(ROOT, '../shared/data/cifar10'))
     .parse()
     .opts<Options>();
 
+  const loadAtStart = os.loadavg();
   const backend = await selectBackend(backendFromEnv(process.env));
   const { sub, modelNote, cleanup } = await benchModel(o.model);
   const images = benchImages(o.data, o.images);
   log(`backend ${backend.name}; model ${modelNote}; ${images.length} images; batch ${o.batch}, wait ${o.waitMs} ms, ${o.partitions} partitions`);
-
-  const baselineBefore = await rawPredict(sub, images, o.batch);
-  log(`raw predict (before): ${baselineBefore.toFixed(1)} img/s`);
-
   const cluster = await startCluster({ name: 'bench-worker' });
   const results: Record<string, unknown> = {};
   try {
@@ -72,10 +73,22 @@ async function main(): Promise<void> {
     const producer = kafka.producer(LOW_LATENCY_PRODUCER);
     await producer.connect();
 
-    const saturation: Record<string, SaturationResult> = {};
-    for (const mode of ['answer', 'forward'] as const) {
-      saturation[mode] = await saturate(cluster, kafka, producer, sub, images, o, mode);
-      log(`worker at saturation (${mode} all): ${saturation[mode].imgPerSec.toFixed(1)} img/s, mean batch ${saturation[mode].meanBatch.toFixed(1)}`);
+    // Warm-up (not reported): the broker's JIT and the worker's code paths, so the first measured mode is not penalised.
+    await saturate(cluster, kafka, producer, sub, images.slice(0, Math.min(400, images.length)), o, 'answer', 'warmup');
+    // Rounds of raw predict and worker runs, interleaved: each worker run is compared with the raw predict runs
+    // just before and after it, so a change in the machine's load hits both sides of a ratio alike.
+    let rawPrev = await rawPredict(sub, images, o.batch);
+    const raw: number[] = [rawPrev];
+    const runs: Record<Mode, (SaturationResult & { ratio: number })[]> = { answer: [], forward: [], 'forward-f16': [] };
+    for (let round = 1; round <= o.rounds; round++) {
+      for (const mode of MODES) {
+        const r = await saturate(cluster, kafka, producer, sub, images, o, mode, `${mode}-r${round}`);
+        const rawNext = await rawPredict(sub, images, o.batch);
+        raw.push(rawNext);
+        runs[mode].push({ ...r, ratio: r.imgPerSec / ((rawPrev + rawNext) / 2) });
+        log(`round ${round}: worker (${mode}) ${r.imgPerSec.toFixed(1)} img/s = ${(r.imgPerSec / ((rawPrev + rawNext) / 2)).toFixed(2)} × raw predict (${rawPrev.toFixed(0)}, ${rawNext.toFixed(0)} img/s); mean batch ${r.meanBatch.toFixed(1)}`);
+        rawPrev = rawNext;
+      }
     }
     const latency: Record<string, OverheadResult> = {};
     for (const waitMs of [...new Set([o.waitMs, 5])]) {
@@ -85,17 +98,30 @@ async function main(): Promise<void> {
     }
     await producer.disconnect();
 
-    const baselineAfter = await rawPredict(sub, images, o.batch);
-    log(`raw predict (after): ${baselineAfter.toFixed(1)} img/s`);
-    const baseline = (baselineBefore + baselineAfter) / 2;
-    Object.assign(results, { baseline: { before: baselineBefore, after: baselineAfter, mean: baseline }, saturation, latency });
+    const rawCpu = median(rawCpuMsPerImage);
+    const saturation = Object.fromEntries(
+      MODES.map((m) => [
+        m,
+        {
+          medianImgPerSec: median(runs[m].map((r) => r.imgPerSec)),
+          medianRatio: median(runs[m].map((r) => r.ratio)),
+          ratios: runs[m].map((r) => r.ratio),
+          cpuMsPerImage: { workerProcess: median(runs[m].map((r) => r.cpuMsPerImage.workerProcess)), broker: median(runs[m].map((r) => r.cpuMsPerImage.broker)) },
+          runs: runs[m],
+        },
+      ]),
+    );
+    Object.assign(results, { baseline: { rawPredictImgPerSec: raw, median: median(raw), cpuMsPerImage: rawCpu }, saturation, latency });
 
-    const rows = [
-      ['raw predict (mean of before/after)', baseline.toFixed(1), '1.00'],
-      ...Object.entries(saturation).map(([m, r]) => [`worker, ${m} all`, r.imgPerSec.toFixed(1), (r.imgPerSec / baseline).toFixed(2)]),
-    ];
-    console.log('\nthroughput (img/s)                       img/s   × raw predict');
-    for (const r of rows) console.log(`  ${r[0].padEnd(38)} ${r[1].padStart(7)}   ${r[2]}`);
+    console.log(`\nthroughput, ${o.rounds} rounds (medians)      img/s   × raw predict [per round]   CPU ms/img: process  broker`);
+    console.log(`  ${'raw predict'.padEnd(34)} ${median(raw).toFixed(1).padStart(7)}   1.00                         ${rawCpu.toFixed(3).padStart(7)}       -`);
+    for (const m of MODES) {
+      const r = saturation[m];
+      console.log(
+        `  ${`worker, ${m}`.padEnd(34)} ${r.medianImgPerSec.toFixed(1).padStart(7)}   ${r.medianRatio.toFixed(2)} [${r.ratios.map((x) => x.toFixed(2)).join(' ')}]`.padEnd(77) +
+          `${r.cpuMsPerImage.workerProcess.toFixed(3).padStart(7)} ${r.cpuMsPerImage.broker.toFixed(3).padStart(7)}`,
+      );
+    }
     console.log('\nper-hop overhead, 1 request in flight (ms)        p50     p99   (worker-internal p50/p99; model p50)');
     for (const [k, r] of Object.entries(latency)) {
       console.log(
@@ -106,7 +132,7 @@ async function main(): Promise<void> {
     const record = {
       bench: 'worker-throughput',
       at: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: +(os.totalmem() / 2 ** 30).toFixed(1), platform: `${os.platform()} ${os.release()}`, node: process.version },
+      machine: { loadAverageAtStart: loadAtStart, loadAverageAtEnd: os.loadavg(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: +(os.totalmem() / 2 ** 30).toFixed(1), platform: `${os.platform()} ${os.release()}`, node: process.version },
       backend: await backendFeatures(),
       model: modelNote,
       manifest: sub.manifest,
@@ -132,11 +158,23 @@ interface SaturationResult {
   meanBatch: number;
   /** share of the span spent in predict */
   predictShare: number;
+  /** CPU per request: the worker's process (TensorFlow threads included) and the broker JVM */
+  cpuMsPerImage: { workerProcess: number; broker: number };
 }
 
-async function saturate(cluster: KafkaCluster, kafka: Kafka, producer: Producer, sub: SubModel, images: LabeledImage[], o: Options, mode: 'answer' | 'forward'): Promise<SaturationResult> {
-  const t = await topics(cluster, `sat-${mode}`, o.partitions);
+/** answer: every sample answered at the exit; forward: every sample forwarded as float32 features; forward-f16: as float16. */
+type Mode = 'answer' | 'forward' | 'forward-f16';
+const MODES: Mode[] = ['answer', 'forward', 'forward-f16'];
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function saturate(cluster: KafkaCluster, kafka: Kafka, producer: Producer, sub: SubModel, images: LabeledImage[], o: Options, mode: Mode, tag: string = mode): Promise<SaturationResult> {
+  const t = await topics(cluster, `sat-${tag}`, o.partitions);
   await preload(producer, t.input, images);
+  const cpu0 = { self: selfCpuMs(), broker: procCpuMs(cluster.pids()) };
   const worker = await startWorker(
     {
       model: '(shared)',
@@ -145,12 +183,13 @@ async function saturate(cluster: KafkaCluster, kafka: Kafka, producer: Producer,
       nextTopic: t.next,
       answerTopic: t.answers,
       threshold: mode === 'answer' ? 0 : 1,
+      featuresDtype: mode === 'forward-f16' ? 'float16' : 'float32',
       batchMaxSize: o.batch,
       batchMaxWaitMs: o.waitMs,
       partitionsConcurrency: o.partitions,
       httpPort: -1,
       logLevel: 'warn',
-      clientId: `bench-${mode}`,
+      clientId: `bench-${tag}`,
     },
     { subModel: sub, processMetrics: false },
   );
@@ -162,6 +201,10 @@ async function saturate(cluster: KafkaCluster, kafka: Kafka, producer: Producer,
     if (Date.now() > deadline) throw new Error(`worker handled only ${await handled()}/${images.length} requests in 10 min`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  const cpuMsPerImage = {
+    workerProcess: (selfCpuMs() - cpu0.self) / images.length,
+    broker: (procCpuMs(cluster.pids()) - cpu0.broker) / images.length,
+  };
   // Both output topics: with threshold 1 a sample whose softmax rounds to exactly 1.0 still exits.
   const got = await collectOutputs(kafka, [t.answers, t.next], images.length);
   const batches = (await worker.metrics.batchSize.get()).values;
@@ -172,7 +215,7 @@ async function saturate(cluster: KafkaCluster, kafka: Kafka, producer: Producer,
   const count = batches.find((v) => v.metricName === 'ddnn_batch_size_count')?.value ?? 0;
   const sum = batches.find((v) => v.metricName === 'ddnn_batch_size_sum')?.value ?? 0;
   const predictSec = predicted.find((v) => v.metricName === 'ddnn_predict_seconds_sum')?.value ?? 0;
-  return { images: got.length, imgPerSec: ((got.length - 1) / spanMs) * 1000, spanMs, meanBatch: sum / count, predictShare: (predictSec * 1000) / spanMs };
+  return { images: got.length, imgPerSec: ((got.length - 1) / spanMs) * 1000, spanMs, meanBatch: sum / count, predictShare: (predictSec * 1000) / spanMs, cpuMsPerImage };
 }
 
 interface OverheadResult {
@@ -290,12 +333,17 @@ async function collectOutputs(kafka: Kafka, topics: string[], expected: number):
   }
 }
 
+let rawCpuMsPerImage: number[] = [];
+
 async function rawPredict(sub: SubModel, images: LabeledImage[], batch: number): Promise<number> {
   const pixels = images.map((i) => i.pixels);
   for (let i = 0; i < 10; i++) await sub.predict(pixels.slice(0, batch)); // warm-up
+  const c0 = selfCpuMs();
   const t0 = performance.now();
   for (let i = 0; i < pixels.length; i += batch) await sub.predict(pixels.slice(i, i + batch));
-  return (pixels.length / (performance.now() - t0)) * 1000;
+  const wall = performance.now() - t0;
+  rawCpuMsPerImage.push((selfCpuMs() - c0) / pixels.length);
+  return (pixels.length / wall) * 1000;
 }
 
 async function benchModel(explicit?: string): Promise<{ sub: SubModel; modelNote: string; cleanup: () => void }> {
@@ -321,6 +369,28 @@ function benchImages(dir: string, n: number): LabeledImage[] {
   if (fs.existsSync(path.join(dir, 'test_batch.bin'))) return loadTestImages(dir, n);
   log(`no CIFAR-10 at ${dir}: using random images`);
   return Array.from({ length: n }, (_, id) => ({ id, label: 0, pixels: Uint8Array.from({ length: 3072 }, () => Math.floor(Math.random() * 256)) }));
+}
+
+/** CPU milliseconds (user + system) of this process, TensorFlow's threads included. */
+function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** CPU milliseconds of other processes (the broker JVMs), from /proc (Linux); NaN where unreadable. */
+function procCpuMs(pids: readonly number[]): number {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * tick; // utime, stime
+    } catch {
+      return NaN;
+    }
+  }
+  return total;
 }
 
 function log(msg: string): void {
