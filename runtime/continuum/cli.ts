@@ -6,8 +6,8 @@ import { Command, Option } from 'commander';
 import { DEFAULT_WAN, OptionsError, parseRunOptions, RunOptions } from './options';
 
 export interface Handlers {
-  run(options: RunOptions, signal: AbortSignal): Promise<void>;
-  sweep(options: RunOptions, envs: string[], signal: AbortSignal): Promise<void>;
+  run(options: RunOptions): Promise<void>;
+  sweep(options: RunOptions, envs: string[]): Promise<void>;
 }
 
 function addRunOptions(cmd: Command): Command {
@@ -37,14 +37,14 @@ function defined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
-export function buildProgram(handlers: Handlers, signal: AbortSignal): Command {
+export function buildProgram(handlers: Handlers): Command {
   const program = new Command('continuum')
     .description('Runs the whole continuum locally (edge + cloud Kafka clusters, WAN, workers, devices) and reports it beside the paper (§5.2)')
     .showHelpAfterError()
     .exitOverride();
 
   addRunOptions(program.command('run', { isDefault: true }).description('one experiment: early exits (per transport) vs cloud-only'))
-    .action(async (opts: Record<string, unknown>) => handlers.run(parseRunOptions(defined(opts)), signal));
+    .action(async (opts: Record<string, unknown>) => handlers.run(parseRunOptions(defined(opts))));
 
   addRunOptions(
     program
@@ -56,7 +56,7 @@ export function buildProgram(handlers: Handlers, signal: AbortSignal): Command {
       const { envs, ...rest } = opts;
       const names = String(envs).split(',').map((s) => s.trim()).filter(Boolean);
       if (names.length === 0) throw new OptionsError('--envs needs at least one environment');
-      await handlers.sweep(parseRunOptions(defined({ ...rest, env: names[0] })), names, signal);
+      await handlers.sweep(parseRunOptions(defined({ ...rest, env: names[0] })), names);
     });
   return program;
 }

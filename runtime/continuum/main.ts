@@ -72,7 +72,6 @@ function handlers(resources: Resources): Handlers {
 
 export async function main(argv: string[]): Promise<number> {
   const resources = new Resources();
-  const controller = new AbortController();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
@@ -81,7 +80,6 @@ export async function main(argv: string[]): Promise<number> {
       process.exit(130);
     }
     process.stderr.write(`\n${signal}: stopping devices, workers, MirrorMaker 2 and brokers …\n`);
-    controller.abort();
     void resources.close().then((failures) => {
       for (const f of failures) process.stderr.write(`  could not stop ${f}\n`);
       process.exit(signal === 'SIGINT' ? 130 : 143);
@@ -90,11 +88,11 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    await buildProgram(handlers(resources), controller.signal).parseAsync(argv, { from: 'user' });
+    await buildProgram(handlers(resources)).parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    if (controller.signal.aborted) return 130;
+    if (signals > 0) return 130;
     process.stderr.write(`\n${e instanceof OptionsError ? '' : 'error: '}${(e as Error).message}\n`);
     return 1;
   } finally {

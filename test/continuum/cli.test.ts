@@ -8,7 +8,7 @@ function capture() {
     run: async (options) => void calls.push({ kind: 'run', options }),
     sweep: async (options, envs) => void calls.push({ kind: 'sweep', options, envs }),
   };
-  const parse = (argv: string[]) => buildProgram(handlers, new AbortController().signal).configureOutput({ writeErr: () => undefined, writeOut: () => undefined }).parseAsync(argv, { from: 'user' });
+  const parse = (argv: string[]) => buildProgram(handlers).configureOutput({ writeErr: () => undefined, writeOut: () => undefined }).parseAsync(argv, { from: 'user' });
   return { calls, parse };
 }
 
