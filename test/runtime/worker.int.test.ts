@@ -202,6 +202,35 @@ describe('edge + cloud workers on a real broker', () => {
     expect(await procs[1].exited).toEqual({ code: 0, signal: null });
   });
 
+  test('a replica SIGKILLed mid-stream loses no request either: its uncommitted records are redelivered', async () => {
+    const procs = [spawnWorker('edge-k0'), spawnWorker('edge-k1')];
+    await Promise.all(procs.map((p) => p.joined));
+    let killed = false;
+    const result = await runDevices({
+      brokers: cluster.bootstrapServers.split(','),
+      requestTopic: 'edge-in',
+      replyTopicPrefix: 'replies',
+      devices: 5,
+      images: [...images, ...images].map((img, i) => ({ ...img, id: i })),
+      mode: { kind: 'closed-loop', window: 2 },
+      // the group notices a dead member after the session timeout (10 s), then the survivor takes its partitions
+      timeoutMs: 45_000,
+      onProgress: (done) => {
+        if (done === 30 && !killed) {
+          killed = true;
+          procs[0].child.kill('SIGKILL');
+        }
+      },
+    });
+    expect(killed).toBe(true);
+    expect(await procs[0].exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(result.records).toHaveLength(images.length * 2);
+    expect(result.records.filter((r) => r.answeredAt === null)).toEqual([]);
+    expect(result.foreign + result.unknown + result.malformed).toBe(0);
+    procs[1].child.kill('SIGTERM');
+    expect(await procs[1].exited).toEqual({ code: 0, signal: null });
+  });
+
   function spawnWorker(clientId: string) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'runtime/worker/main.ts', '--client-id', clientId], {
       cwd: REPO,
