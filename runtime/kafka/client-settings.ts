@@ -6,6 +6,7 @@
  */
 import type { ConsumerConfig, KafkaConfig, ProducerConfig } from 'kafkajs';
 import { logLevel } from 'kafkajs';
+import { kafkajsSecurity, type ClientSecurity } from './security';
 
 /**
  * Retries with every field set: kafkajs picks other defaults when NODE_ENV=test (maxRetryTime 1 s instead of 30 s),
@@ -38,9 +39,13 @@ export const LOW_LATENCY_PRODUCER: ProducerConfig = {
 /** Acks for `producer.send`: all in-sync replicas, so an acknowledged record survives a broker loss. */
 export const ACKS_ALL = -1;
 
-/** Client-wide settings: quiet logs (kafkajs logs every reconnect at ERROR) and quick reconnects. */
-export function clientConfig(clientId: string, brokers: string | readonly string[]): KafkaConfig {
+/**
+ * Client-wide settings: quiet logs (kafkajs logs every reconnect at ERROR) and quick reconnects; TLS + SASL/SCRAM
+ * when `security` is given (runtime/kafka/security.ts), PLAINTEXT otherwise.
+ */
+export function clientConfig(clientId: string, brokers: string | readonly string[], security?: ClientSecurity): KafkaConfig {
   return {
+    ...(security ? kafkajsSecurity(security) : {}),
     clientId,
     brokers: typeof brokers === 'string' ? brokers.split(',') : [...brokers],
     logLevel: logLevel.NOTHING,

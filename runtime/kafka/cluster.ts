@@ -24,6 +24,17 @@ import {
   type Properties,
 } from './broker-settings';
 import { clientConfig } from './client-settings';
+import {
+  ADMIN_USER,
+  brokerSecurityProperties,
+  checkUsers,
+  createLocalPki,
+  formatScramArgs,
+  randomPassword,
+  saslSslListenerSecurity,
+  type ClientSecurity,
+  type LocalSecurityOptions,
+} from './security';
 import { kafkaDistribution, REPO_ROOT, type KafkaDistribution } from './distribution';
 import { JvmProcess } from './jvm-process';
 import { freePorts, waitForPort } from './ports';
@@ -55,6 +66,11 @@ export interface ClusterOptions {
   readonly readyTimeoutMs?: number;
   /** Fetch the Kafka jars if they are missing. @default true */
   readonly fetch?: boolean;
+  /**
+   * TLS + SASL/SCRAM on every client listener, a throwaway CA in the data dir, SCRAM users, optionally ACLs
+   * (runtime/kafka/security.ts). KRaft only. @default - PLAINTEXT
+   */
+  readonly security?: LocalSecurityOptions;
 }
 
 interface BrokerSlot {
@@ -70,6 +86,9 @@ interface BrokerSlot {
 export class KafkaCluster {
   private zookeeper?: JvmProcess;
   private stopped = false;
+  /** The admin's access when `security` is on; every client this class makes uses it. */
+  private adminSecurity: ClientSecurity | undefined;
+  private scramFormatArgs: string[] = [];
 
   private constructor(
     readonly name: string,
@@ -114,9 +133,17 @@ export class KafkaCluster {
     return ps.map((p) => p.pid);
   }
 
-  /** A kafkajs client for same-layer use (`wan: true` goes through the WAN listeners). */
-  client(clientId: string, opts: { wan?: boolean } = {}): Kafka {
-    return new Kafka(clientConfig(clientId, opts.wan ? this.wanBootstrapServers : this.bootstrapServers));
+  /** CA and admin credentials when the cluster was started with `security` (else undefined: PLAINTEXT). */
+  get security(): ClientSecurity | undefined {
+    return this.adminSecurity;
+  }
+
+  /**
+   * A kafkajs client for same-layer use (`wan: true` goes through the WAN listeners). On a secured cluster it
+   * logs in as the admin unless `security` names another user.
+   */
+  client(clientId: string, opts: { wan?: boolean; security?: ClientSecurity } = {}): Kafka {
+    return new Kafka(clientConfig(clientId, opts.wan ? this.wanBootstrapServers : this.bootstrapServers, opts.security ?? this.adminSecurity));
   }
 
   async withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
@@ -140,7 +167,7 @@ export class KafkaCluster {
     // A client bootstrapped from a single address sends its metadata requests to that broker.
     await Promise.all(
       this.bootstrapServers.split(',').map(async (address) => {
-        const admin = new Kafka(clientConfig(`${this.name}-topics`, [address])).admin();
+        const admin = new Kafka(clientConfig(`${this.name}-topics`, [address], this.adminSecurity)).admin();
         await admin.connect();
         try {
           await waitForTopicLeaders(admin, specs, n);
@@ -179,14 +206,29 @@ export class KafkaCluster {
     const wanAdvertised = (i: number) => (wanLink ? wanLink.ports[i] : wanDirect(i));
     const voters = Array.from({ length: n }, (_, i) => `${i + 1}@${HOST}:${controller(i)}`);
 
+    let secured: { client: ClientSecurity; listener: Record<string, string>; broker: Record<string, string>; users: Record<string, string> } | undefined;
+    if (options.security) {
+      if (coordination !== 'kraft') throw new Error(`security: needs coordination 'kraft' (got '${coordination}')`);
+      checkUsers(options.security.users ?? {});
+      const pki = createLocalPki(path.join(dataDir, 'security'));
+      const adminPassword = randomPassword();
+      secured = {
+        client: { caPem: pki.caPem, caFile: pki.caFile, username: ADMIN_USER, password: adminPassword },
+        listener: saslSslListenerSecurity(pki, adminPassword),
+        broker: brokerSecurityProperties(pki.caFile, options.security.authorizer ?? false),
+        users: { [ADMIN_USER]: adminPassword, ...options.security.users },
+      };
+    }
+    const protocol = secured ? ('SASL_SSL' as const) : undefined;
+
     const slots: BrokerSlot[] = [];
     for (let i = 0; i < n; i++) {
       const nodeId = i + 1;
       const dir = path.join(dataDir, `broker-${nodeId}`);
       mkdirSync(dir, { recursive: true });
       const listeners: ListenerSpec[] = [
-        { name: LISTENER.internal, bind: { host: HOST, port: internal(i) } },
-        { name: LISTENER.wan, bind: { host: HOST, port: wanDirect(i) }, advertised: { host: HOST, port: wanAdvertised(i) } },
+        { name: LISTENER.internal, bind: { host: HOST, port: internal(i) }, protocol, security: secured?.listener },
+        { name: LISTENER.wan, bind: { host: HOST, port: wanDirect(i) }, advertised: { host: HOST, port: wanAdvertised(i) }, protocol, security: secured?.listener },
       ];
       const props = brokerProperties({
         nodeId,
@@ -201,7 +243,7 @@ export class KafkaCluster {
         defaultReplicationFactor: options.defaultReplicationFactor,
         minInsyncReplicas: options.minInsyncReplicas,
         tuning: options.tuning,
-        overrides: options.overrides,
+        overrides: secured ? { ...secured.broker, ...options.overrides } : options.overrides,
       });
       const propsFile = path.join(dir, 'server.properties');
       writeFileSync(propsFile, renderProperties(props, `${options.name} broker ${nodeId} (generated)`));
@@ -220,6 +262,8 @@ export class KafkaCluster {
     const bootstrap = slots.map((_, i) => `${HOST}:${internal(i)}`).join(',');
     const wanBootstrap = slots.map((_, i) => `${HOST}:${wanAdvertised(i)}`).join(',');
     const cluster = new KafkaCluster(options.name, coordination, dataDir, bootstrap, wanBootstrap, wanLink, slots, dist, options, zkSpec);
+    cluster.adminSecurity = secured?.client;
+    cluster.scramFormatArgs = secured ? formatScramArgs(secured.users) : [];
     try {
       await cluster.boot();
     } catch (e) {
@@ -262,7 +306,7 @@ export class KafkaCluster {
     const r = spawnSync(
       this.dist.java,
       ['-Xmx128m', '-XX:+UseSerialGC', `-Dlog4j.configuration=file:${path.join(s.dir, 'log4j.properties')}`,
-        '-cp', this.dist.classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', s.propsFile, '--ignore-formatted'],
+        '-cp', this.dist.classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', s.propsFile, '--ignore-formatted', ...this.scramFormatArgs],
       { encoding: 'utf8' },
     );
     appendFileSync(s.outFile, `${r.stdout ?? ''}${r.stderr ?? ''}`);
@@ -311,7 +355,7 @@ export class KafkaCluster {
   /** Node ids in the metadata of the broker at `address`, or the error message. */
   private async brokersSeenBy(address: string): Promise<Set<number> | string> {
     // A client bootstrapped from a single address sends its metadata request to that broker.
-    const admin = new Kafka({ ...clientConfig(`${this.name}-readiness`, [address]), retry: { retries: 0 } }).admin();
+    const admin = new Kafka({ ...clientConfig(`${this.name}-readiness`, [address], this.adminSecurity), retry: { retries: 0 } }).admin();
     try {
       await admin.connect();
       const { brokers } = await admin.describeCluster();

@@ -45,6 +45,10 @@ export const WorkerConfigSchema = z
     kafkaSaslUsername: z.string().min(1).optional(),
     kafkaSaslPassword: z.string().min(1).optional(),
     kafkaTlsCaFile: z.string().min(1).optional().describe('CA bundle (PEM) of the remote cluster; enables TLS to it'),
+    kafkaSecurityScope: z
+      .enum(['remote', 'all'])
+      .default('remote')
+      .describe("'all': the DDNN_KAFKA_* settings apply to the input cluster too (every listener secured)"),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict()
@@ -96,6 +100,7 @@ export const WORKER_ENV: Record<keyof z.input<typeof WorkerConfigSchema>, string
   kafkaSaslUsername: 'DDNN_KAFKA_SASL_USERNAME',
   kafkaSaslPassword: 'DDNN_KAFKA_SASL_PASSWORD',
   kafkaTlsCaFile: 'DDNN_KAFKA_TLS_CA_FILE',
+  kafkaSecurityScope: 'DDNN_KAFKA_SECURITY_SCOPE',
   logLevel: 'DDNN_LOG_LEVEL',
 };
 

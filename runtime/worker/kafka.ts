@@ -82,6 +82,6 @@ export function createAdmin(clientId: string, brokers: readonly string[], securi
 }
 
 /** A consumer-group member with manual commits (see worker.ts for the at-least-once protocol). */
-export function createConsumer(clientId: string, brokers: readonly string[], groupId: string): Consumer {
-  return kafkaClient(clientId, brokers).consumer({ ...LOW_LATENCY_CONSUMER, groupId, allowAutoTopicCreation: false });
+export function createConsumer(clientId: string, brokers: readonly string[], groupId: string, security?: RemoteSecurity | null): Consumer {
+  return kafkaClient(clientId, brokers, security).consumer({ ...LOW_LATENCY_CONSUMER, groupId, allowAutoTopicCreation: false });
 }

@@ -31,6 +31,7 @@ const FLAGS: Record<keyof typeof WORKER_ENV, string> = {
   kafkaSaslUsername: 'SASL user for the remote cluster',
   kafkaSaslPassword: 'SASL password for the remote cluster (prefer the env var)',
   kafkaTlsCaFile: "remote cluster's CA (PEM file); enables TLS to it",
+  kafkaSecurityScope: 'remote (default): DDNN_KAFKA_* apply to the other clusters only; all: to the input cluster too',
   logLevel: 'pino level (default info)',
 };
 

@@ -68,12 +68,13 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
 
   // TLS/SASL settings apply to the other clusters this worker writes to (a remote layer over the WAN).
   const security = remoteSecurity(config, (f) => readFileSync(f, 'utf8'));
-  const secure = (brokers: readonly string[]) => (brokers.join(',') === config.brokers.join(',') ? null : security);
+  const secure = (brokers: readonly string[]) =>
+    config.kafkaSecurityScope === 'all' || brokers.join(',') !== config.brokers.join(',') ? security : null;
   const producers = new ProducerPool(config.clientId);
-  const home = await producers.get(config.brokers); // dead letters go back to the input cluster
+  const home = await producers.get(config.brokers, secure(config.brokers)); // dead letters go back to the input cluster
   const next = config.nextTopic ? await producers.get(config.nextBrokers, secure(config.nextBrokers)) : null;
   const answers = await producers.get(config.answerBrokers, secure(config.answerBrokers));
-  const consumer = createConsumer(config.clientId, config.brokers, config.groupId);
+  const consumer = createConsumer(config.clientId, config.brokers, config.groupId, secure(config.brokers));
   // Answers go to each request's reply topic: check it exists before taking the request (see reply-topics.ts).
   const answersAdmin = config.answerTopic ? null : createAdmin(`${config.clientId}-admin`, config.answerBrokers, secure(config.answerBrokers));
   await answersAdmin?.connect();
