@@ -8,7 +8,9 @@
  *
  * Latency = time from producer.send() to eachMessage() for that record, measured in this process.
  * Records are sent at a steady pace (open loop), one at a time, like single inference requests.
- * Options (env): BENCH_MESSAGES (default 300), BENCH_INTERVAL_MS (20), BENCH_PARTITIONS (3).
+ * The two sides of each comparison run in alternating rounds, so load from other work on the machine
+ * falls on both alike. Options (env): BENCH_MESSAGES per side (default 300), BENCH_ROUNDS (3),
+ * BENCH_INTERVAL_MS (20), BENCH_PARTITIONS (3).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,10 +23,11 @@ import { startCluster, type KafkaCluster } from '../../runtime/kafka/cluster';
 import { startContinuum, type Continuum } from '../../runtime/kafka/continuum';
 import { REPO_ROOT } from '../../runtime/kafka/distribution';
 
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 300);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const MESSAGES = Math.ceil(Number(process.env.BENCH_MESSAGES ?? 300) / ROUNDS);
 const INTERVAL_MS = Number(process.env.BENCH_INTERVAL_MS ?? 20);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
-const WARMUP = Math.min(30, Math.floor(MESSAGES / 10));
+const WARMUP = Math.min(10, Math.floor(MESSAGES / 10));
 
 interface Summary {
   readonly scenario: string;
@@ -102,6 +105,17 @@ function javaVersionLine(): string {
   return String(r.stderr || r.stdout || 'unknown').split('\n')[0].trim();
 }
 
+/** Runs a and b in ROUNDS alternating rounds (a, b, a, b, ...) and pools each side's samples. */
+async function alternate(a: () => Promise<number[]>, b: () => Promise<number[]>): Promise<[number[], number[]]> {
+  const sa: number[] = [];
+  const sb: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    sa.push(...(await a()));
+    sb.push(...(await b()));
+  }
+  return [sa, sb];
+}
+
 function table(rows: Summary[]): string {
   const head = ['scenario', 'consumer', 'n', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'mean ms'];
   const body = rows.map((r) => [r.scenario, r.consumer, r.n, r.p50, r.p90, r.p99, r.max, r.mean].map(String));
@@ -117,17 +131,19 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadAtStart = os.loadavg()[0];
   try {
-    console.log(`[bench] one cluster: 1 broker (kraft), topic with ${PARTITIONS} partitions, ${MESSAGES} records every ${INTERVAL_MS} ms`);
+    console.log(`[bench] one cluster: 1 broker (kraft), topic with ${PARTITIONS} partitions, ${ROUNDS} alternating rounds of ${MESSAGES} records every ${INTERVAL_MS} ms`);
     cluster = await startCluster({ name: 'bench-one', brokers: 1, coordination: 'kraft' });
     await cluster.createTopics([
       { name: 'bench-defaults', partitions: PARTITIONS },
       { name: 'bench-tuned', partitions: PARTITIONS },
     ]);
     const k = cluster.client('bench');
-    rows.push(summarize('one cluster', 'kafkajs defaults', await measure(k, k, 'bench-defaults', {})));
-    console.log(table(rows.slice(-1)));
-    rows.push(summarize('one cluster', 'tuned', await measure(k, k, 'bench-tuned', LOW_LATENCY_CONSUMER)));
-    console.log(table(rows.slice(-1)));
+    const [defaults, tuned] = await alternate(
+      () => measure(k, k, 'bench-defaults', {}),
+      () => measure(k, k, 'bench-tuned', LOW_LATENCY_CONSUMER),
+    );
+    rows.push(summarize('one cluster', 'kafkajs defaults', defaults), summarize('one cluster', 'tuned', tuned));
+    console.log(table(rows.slice(-2)));
     await cluster.stop();
     cluster = undefined;
 
@@ -140,10 +156,12 @@ async function main(): Promise<void> {
     });
     const edge = continuum.edge.client('bench-edge');
     const cloud = continuum.cloud.client('bench-cloud');
-    rows.push(summarize('edge (same run, baseline)', 'tuned', await measure(edge, edge, 'bench-local', LOW_LATENCY_CONSUMER)));
-    console.log(table(rows.slice(-1)));
-    rows.push(summarize('MM2 edge→cloud', 'tuned', await measure(edge, cloud, 'bench-mm2', LOW_LATENCY_CONSUMER)));
-    console.log(table(rows.slice(-1)));
+    const [local, mirrored] = await alternate(
+      () => measure(edge, edge, 'bench-local', LOW_LATENCY_CONSUMER),
+      () => measure(edge, cloud, 'bench-mm2', LOW_LATENCY_CONSUMER),
+    );
+    rows.push(summarize('edge (same run, baseline)', 'tuned', local), summarize('MM2 edge→cloud', 'tuned', mirrored));
+    console.log(table(rows.slice(-2)));
   } finally {
     await cluster?.stop();
     await continuum?.stop();
@@ -177,8 +195,9 @@ async function main(): Promise<void> {
     durationS: Math.round((Date.now() - started) / 1000),
     command: 'npm run bench:kafka',
     settings: {
-      messages: MESSAGES,
-      warmupDiscarded: WARMUP,
+      rounds: ROUNDS,
+      messagesPerRound: MESSAGES,
+      warmupDiscardedPerRound: WARMUP,
       intervalMs: INTERVAL_MS,
       partitions: PARTITIONS,
       brokersPerCluster: 1,
