@@ -7,6 +7,7 @@ import { randomBytes } from 'crypto';
 import { Consumer, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ACKS_ALL, clientConfig, LOW_LATENCY_CONSUMER, LOW_LATENCY_PRODUCER } from '../kafka/client-settings';
+import type { ClientSecurity } from '../kafka/security';
 import { createTopics } from '../kafka/topics';
 import { epochMs } from '../wire';
 import { DeviceRecord, DeviceSession, imagesForDevice, LabeledImage } from './session';
@@ -33,6 +34,8 @@ export interface DeviceFleetOptions {
   /** device ids are `<devicePrefix>-<i>`. @default 'device' */
   devicePrefix?: string;
   logger?: Logger;
+  /** TLS + SASL: one access for all devices, or per device id (its own SCRAM user, for per-device ACLs). @default PLAINTEXT */
+  security?: ClientSecurity | ((deviceId: string) => ClientSecurity);
   /** called after every finished request */
   onProgress?: (finished: number, total: number) => void;
 }
@@ -60,7 +63,8 @@ export async function runDevices(opts: DeviceFleetOptions): Promise<DeviceFleetR
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const runId = randomBytes(4).toString('hex');
   const ids = Array.from({ length: opts.devices }, (_, i) => `${opts.devicePrefix ?? 'device'}-${i}`);
-  const kafka = (id: string) => new Kafka(clientConfig(`${id}-${runId}`, opts.brokers));
+  const security = (id: string) => (typeof opts.security === 'function' ? opts.security(id) : opts.security);
+  const kafka = (id: string) => new Kafka(clientConfig(`${id}-${runId}`, opts.brokers, security(id)));
 
   if (opts.createReplyTopics ?? true) {
     const admin = kafka('ddnn-devices-admin').admin();

@@ -13,6 +13,8 @@ export interface MirrorClusterSpec {
   readonly bootstrapServers: string;
   /** Brokers in that cluster: caps the replication factor of topics MM2 creates there. */
   readonly brokers: number;
+  /** Client security properties for this cluster (security.protocol, sasl.*, ssl.*), prefixed with the alias. */
+  readonly security?: Readonly<Record<string, string>>;
 }
 
 export interface MirrorFlow {
@@ -117,6 +119,7 @@ export function mirrorMakerProperties(input: MirrorMakerSettingsInput): Properti
       [`${c.alias}.consumer.auto.offset.reset`]: 'earliest',
       [`${c.alias}.plugin.discovery`]: 'service_load',
     });
+    for (const [k, v] of Object.entries(c.security ?? {})) props[`${c.alias}.${k}`] = v;
   }
   for (const a of aliases) {
     for (const b of aliases) {

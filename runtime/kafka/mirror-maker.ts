@@ -11,6 +11,7 @@ import type { KafkaCluster } from './cluster';
 import { kafkaDistribution, type KafkaDistribution } from './distribution';
 import { JvmProcess } from './jvm-process';
 import { mirrorMakerProperties, type MirrorFlow } from './mirror-maker-settings';
+import { javaClientSecurity } from './security';
 
 export interface MirrorMakerOptions {
   /** The clusters by alias, e.g. { edge, cloud }. */
@@ -52,7 +53,13 @@ export class MirrorMaker2 {
       clusters: aliases.map((alias) => {
         const c = options.clusters[alias];
         const reach = options.reach?.[alias] ?? (c.wanLink ? 'wan' : 'local');
-        return { alias, bootstrapServers: reach === 'wan' ? c.wanBootstrapServers : c.bootstrapServers, brokers: c.brokerCount };
+        return {
+          alias,
+          bootstrapServers: reach === 'wan' ? c.wanBootstrapServers : c.bootstrapServers,
+          brokers: c.brokerCount,
+          // A secured cluster: MM2 logs in as its admin (it creates topics and keeps its Connect group there).
+          security: c.security ? javaClientSecurity(c.security) : undefined,
+        };
       }),
       flows: options.flows,
       overrides: options.overrides,
