@@ -306,7 +306,7 @@ export class KafkaCluster {
     const r = spawnSync(
       this.dist.java,
       ['-Xmx128m', '-XX:+UseSerialGC', `-Dlog4j.configuration=file:${path.join(s.dir, 'log4j.properties')}`,
-        '-cp', this.dist.classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', s.propsFile, '--ignore-formatted', ...this.scramFormatArgs],
+        '-cp', this.dist.classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, `--config=${s.propsFile}`, '--ignore-formatted', ...this.scramFormatArgs],
       { encoding: 'utf8' },
     );
     appendFileSync(s.outFile, `${r.stdout ?? ''}${r.stderr ?? ''}`);
@@ -405,9 +405,15 @@ export function startCluster(options: ClusterOptions): Promise<KafkaCluster> {
   return KafkaCluster.start(options);
 }
 
-/** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what `kafka-storage random-uuid` prints). */
+/**
+ * A KRaft cluster id: 16 random bytes, URL-safe base64 without padding, never starting with '-'
+ * (like Kafka's Uuid.randomUuid: a leading '-' would read as an option to kafka-storage).
+ */
 export function kraftClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function tail(file: string, lines = 15): string {
