@@ -5,7 +5,20 @@
  */
 import { Admin, Consumer, IHeaders, Kafka, KafkaConfig, Producer } from 'kafkajs';
 import { ACKS_ALL, clientConfig, LOW_LATENCY_CONSUMER, LOW_LATENCY_PRODUCER } from '../kafka/client-settings';
+import { SendCoalescer } from './coalescer';
 import type { RemoteSecurity } from './config';
+
+/**
+ * Records coalesced into one produce request at most: Kafka's default message.max.bytes (1 MiB), so a request
+ * fits a broker with default settings even when all its records land in one partition.
+ */
+const MAX_REQUEST_BYTES = 1024 * 1024;
+
+function recordBytes(r: OutgoingRecord): number {
+  let n = r.value.length + r.key.length + r.topic.length;
+  for (const [k, v] of Object.entries(r.headers)) n += k.length + (v === undefined ? 0 : Array.isArray(v) ? v.join('').length : v.length);
+  return n;
+}
 
 /** The project's client settings, plus TLS/SASL for a remote cluster. */
 export function kafkaClient(clientId: string, brokers: readonly string[], security?: RemoteSecurity | null): Kafka {
@@ -24,10 +37,14 @@ export interface OutgoingRecord {
 
 /** A producer bound to one cluster that sends a group of records in one request per broker, acks=all. */
 export class ClusterProducer {
+  private readonly coalescer: SendCoalescer<OutgoingRecord>;
+
   private constructor(
     readonly brokers: string,
     private readonly producer: Producer,
-  ) {}
+  ) {
+    this.coalescer = new SendCoalescer((records) => this.sendNow(records), recordBytes, MAX_REQUEST_BYTES);
+  }
 
   static async connect(clientId: string, brokers: readonly string[], security?: RemoteSecurity | null): Promise<ClusterProducer> {
     const producer = kafkaClient(clientId, brokers, security).producer(LOW_LATENCY_PRODUCER);
@@ -35,8 +52,12 @@ export class ClusterProducer {
     return new ClusterProducer(brokers.join(','), producer);
   }
 
-  async send(records: readonly OutgoingRecord[]): Promise<void> {
-    if (records.length === 0) return;
+  /** Resolves when the records are acknowledged by all in-sync replicas. */
+  send(records: readonly OutgoingRecord[]): Promise<void> {
+    return this.coalescer.send(records);
+  }
+
+  private async sendNow(records: readonly OutgoingRecord[]): Promise<void> {
     const byTopic = new Map<string, { key: string; value: Buffer; headers: IHeaders }[]>();
     for (const r of records) {
       const list = byTopic.get(r.topic) ?? [];

@@ -5,8 +5,8 @@
  *   npm run bench:worker -- [--images 2000] [--rounds 3] [--batch 16] [--wait-ms 0] [--partitions 4] [--latency-requests 200]
  *
  * Saturation: N requests are preloaded into the input topic, then the worker starts; throughput is counted
- * between the first and the last output record's broker append time (topics use LogAppendTime), so start-up
- * is excluded. Three modes: every sample answered at the exit (threshold 0), every sample forwarded as float32
+ * from the worker taking its first request (its hop's inAt) to the broker appending the last output (topics
+ * use LogAppendTime), so start-up is excluded. Three modes: every sample answered at the exit (threshold 0), every sample forwarded as float32
  * features (threshold 1), and forwarded as float16. The baseline is `SubModel.predict` over the same images in
  * batches of the same size (uint8 → float → predict → read back, exactly the worker's predict call), run
  * between the worker runs; each worker run's ratio uses the raw runs just before and after it.
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
 interface SaturationResult {
   images: number;
   imgPerSec: number;
-  /** broker append time of the first and last output */
+  /** from the worker taking the first request to the broker appending the last output */
   spanMs: number;
   meanBatch: number;
   /** share of the span spent in predict */
@@ -210,12 +210,13 @@ async function saturate(cluster: KafkaCluster, kafka: Kafka, producer: Producer,
   const batches = (await worker.metrics.batchSize.get()).values;
   const predicted = (await worker.metrics.predictSeconds.get()).values;
   await worker.stop();
-  const stamps = got.map((m) => m.timestamp).sort((a, b) => a - b);
-  const spanMs = stamps[stamps.length - 1] - stamps[0];
+  // From the worker taking its first request (hop inAt) to the broker appending its last output: output append
+  // times alone would compress the span when the first produce is slow while predict keeps going.
+  const spanMs = Math.max(...got.map((m) => m.timestamp)) - Math.min(...got.map((m) => m.inAt));
   const count = batches.find((v) => v.metricName === 'ddnn_batch_size_count')?.value ?? 0;
   const sum = batches.find((v) => v.metricName === 'ddnn_batch_size_sum')?.value ?? 0;
   const predictSec = predicted.find((v) => v.metricName === 'ddnn_predict_seconds_sum')?.value ?? 0;
-  return { images: got.length, imgPerSec: ((got.length - 1) / spanMs) * 1000, spanMs, meanBatch: sum / count, predictShare: (predictSec * 1000) / spanMs, cpuMsPerImage };
+  return { images: got.length, imgPerSec: (got.length / spanMs) * 1000, spanMs, meanBatch: sum / count, predictShare: (predictSec * 1000) / spanMs, cpuMsPerImage };
 }
 
 interface OverheadResult {
@@ -304,9 +305,9 @@ async function preload(producer: Producer, topic: string, images: LabeledImage[]
   }
 }
 
-async function collectOutputs(kafka: Kafka, topics: string[], expected: number): Promise<{ timestamp: number }[]> {
+async function collectOutputs(kafka: Kafka, topics: string[], expected: number): Promise<{ timestamp: number; inAt: number }[]> {
   const consumer = kafka.consumer({ ...LOW_LATENCY_CONSUMER, groupId: `bench-out-${topics[0]}-${Date.now()}` });
-  const got: { timestamp: number }[] = [];
+  const got: { timestamp: number; inAt: number }[] = [];
   const seen = new Set<string>();
   {
     await consumer.connect();
@@ -319,7 +320,8 @@ async function collectOutputs(kafka: Kafka, topics: string[], expected: number):
             const id = m.key!.toString();
             if (seen.has(id)) continue; // at-least-once: count each request once
             seen.add(id);
-            got.push({ timestamp: Number(m.timestamp) });
+            const hops = decodeHops(m.headers![HEADER.hops]!.toString());
+            got.push({ timestamp: Number(m.timestamp), inAt: hops[hops.length - 1].inAt });
           }
           if (got.length >= expected) {
             clearTimeout(timer);
