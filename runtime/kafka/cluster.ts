@@ -183,6 +183,10 @@ export class KafkaCluster {
     if (!Number.isInteger(n) || n < 1 || n > 3) throw new Error(`brokers (${n}) must be 1, 2 or 3`);
     if (!/^[a-z][a-z0-9-]*$/.test(options.name)) throw new Error(`name "${options.name}" must match [a-z][a-z0-9-]*`);
     const coordination = options.coordination ?? 'kraft';
+    if (options.security) {
+      if (coordination !== 'kraft') throw new Error(`security: needs coordination 'kraft' (got '${coordination}')`);
+      checkUsers(options.security.users ?? {});
+    }
     const dist = kafkaDistribution({ fetch: options.fetch });
     const dataDir =
       options.dataDir ?? path.join(REPO_ROOT, '.kafka', `${options.name}-${randomBytes(3).toString('hex')}`);
@@ -208,8 +212,6 @@ export class KafkaCluster {
 
     let secured: { client: ClientSecurity; listener: Record<string, string>; broker: Record<string, string>; users: Record<string, string> } | undefined;
     if (options.security) {
-      if (coordination !== 'kraft') throw new Error(`security: needs coordination 'kraft' (got '${coordination}')`);
-      checkUsers(options.security.users ?? {});
       const pki = createLocalPki(path.join(dataDir, 'security'));
       const adminPassword = randomPassword();
       secured = {
