@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const loadAtStart = os.loadavg();
   const backend = await selectBackend(backendFromEnv(process.env));
   const { sub, modelNote, cleanup } = await benchModel(o.model);
-  const images = benchImages(o.data, o.images);
+  const images = benchSamples(sub, o.data, o.images);
   log(`backend ${backend.name}; model ${modelNote}; ${images.length} images; batch ${o.batch}, wait ${o.waitMs} ms, ${o.partitions} partitions`);
   const cluster = await startCluster({ name: 'bench-worker' });
   const results: Record<string, unknown> = {};
@@ -80,8 +80,10 @@ async function main(): Promise<void> {
     let rawPrev = await rawPredict(sub, images, o.batch);
     const raw: number[] = [rawPrev];
     const runs: Record<Mode, (SaturationResult & { ratio: number })[]> = { answer: [], forward: [], 'forward-f16': [] };
+    // The last layer has no next topic: it answers everything.
+    const modes = sub.manifest.next ? MODES : (['answer'] as Mode[]);
     for (let round = 1; round <= o.rounds; round++) {
-      for (const mode of MODES) {
+      for (const mode of modes) {
         const r = await saturate(cluster, kafka, producer, sub, images, o, mode, `${mode}-r${round}`);
         const rawNext = await rawPredict(sub, images, o.batch);
         raw.push(rawNext);
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
 
     const rawCpu = median(rawCpuMsPerImage);
     const saturation = Object.fromEntries(
-      MODES.map((m) => [
+      modes.map((m) => [
         m,
         {
           medianImgPerSec: median(runs[m].map((r) => r.imgPerSec)),
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
 
     console.log(`\nthroughput, ${o.rounds} rounds (medians)      img/s   × raw predict [per round]   CPU ms/img: process  broker`);
     console.log(`  ${'raw predict'.padEnd(34)} ${median(raw).toFixed(1).padStart(7)}   1.00                         ${rawCpu.toFixed(3).padStart(7)}       -`);
-    for (const m of MODES) {
+    for (const m of modes) {
       const r = saturation[m];
       console.log(
         `  ${`worker, ${m}`.padEnd(34)} ${r.medianImgPerSec.toFixed(1).padStart(7)}   ${r.medianRatio.toFixed(2)} [${r.ratios.map((x) => x.toFixed(2)).join(' ')}]`.padEnd(77) +
@@ -171,7 +173,7 @@ function median(xs: readonly number[]): number {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-async function saturate(cluster: KafkaCluster, kafka: Kafka, producer: Producer, sub: SubModel, images: LabeledImage[], o: Options, mode: Mode, tag: string = mode): Promise<SaturationResult> {
+async function saturate(cluster: KafkaCluster, kafka: Kafka, producer: Producer, sub: SubModel, images: Sample[], o: Options, mode: Mode, tag: string = mode): Promise<SaturationResult> {
   const t = await topics(cluster, `sat-${tag}`, o.partitions);
   await preload(producer, t.input, images);
   const cpu0 = { self: selfCpuMs(), broker: procCpuMs(cluster.pids()) };
@@ -180,7 +182,7 @@ async function saturate(cluster: KafkaCluster, kafka: Kafka, producer: Producer,
       model: '(shared)',
       brokers: cluster.bootstrapServers,
       inputTopic: t.input,
-      nextTopic: t.next,
+      nextTopic: sub.manifest.next ? t.next : undefined,
       answerTopic: t.answers,
       threshold: mode === 'answer' ? 0 : 1,
       featuresDtype: mode === 'forward-f16' ? 'float16' : 'float32',
@@ -228,7 +230,7 @@ interface OverheadResult {
   model: LatencySummary;
 }
 
-async function overhead(cluster: KafkaCluster, kafka: Kafka, producer: Producer, sub: SubModel, images: LabeledImage[], o: Options, waitMs: number): Promise<OverheadResult> {
+async function overhead(cluster: KafkaCluster, kafka: Kafka, producer: Producer, sub: SubModel, images: Sample[], o: Options, waitMs: number): Promise<OverheadResult> {
   const t = await topics(cluster, `lat-${waitMs}`, o.partitions);
   const n = Math.min(o.latencyRequests, images.length);
   const waiters = new Map<string, (m: { timestamp: number; hops: string }) => void>();
@@ -247,7 +249,7 @@ async function overhead(cluster: KafkaCluster, kafka: Kafka, producer: Producer,
       model: '(shared)',
       brokers: cluster.bootstrapServers,
       inputTopic: t.input,
-      nextTopic: t.next,
+      nextTopic: sub.manifest.next ? t.next : undefined,
       answerTopic: t.answers,
       threshold: 0,
       batchMaxSize: o.batch,
@@ -291,15 +293,21 @@ async function topics(cluster: KafkaCluster, name: string, partitions: number) {
   return t;
 }
 
-function request(id: string, img: LabeledImage) {
+/** One request's input: an image for the first layer, features of the previous layer otherwise. */
+interface Sample {
+  data: Uint8Array | Float32Array;
+}
+let INPUT: { shape: number[]; dtype: 'uint8' | 'float32'; modelVersion?: string } = { shape: [32, 32, 3], dtype: 'uint8' };
+
+function request(id: string, sample: Sample) {
   return {
     key: id,
-    value: encodeTensor(img.pixels, img.shape ?? [32, 32, 3], 'uint8'),
-    headers: encodeRequestHeaders({ requestId: id, deviceId: 'bench', replyTopic: 'bench.replies', createdAt: Date.now(), hops: [] }),
+    value: encodeTensor(sample.data, INPUT.shape, INPUT.dtype),
+    headers: encodeRequestHeaders({ requestId: id, deviceId: 'bench', replyTopic: 'bench.replies', createdAt: Date.now(), modelVersion: INPUT.modelVersion, hops: [] }),
   };
 }
 
-async function preload(producer: Producer, topic: string, images: LabeledImage[]): Promise<void> {
+async function preload(producer: Producer, topic: string, images: Sample[]): Promise<void> {
   for (let i = 0; i < images.length; i += 200) {
     await producer.send({ topic, acks: ACKS_ALL, messages: images.slice(i, i + 200).map((img, k) => request(`sat-${i + k}`, img)) });
   }
@@ -337,8 +345,8 @@ async function collectOutputs(kafka: Kafka, topics: string[], expected: number):
 
 let rawCpuMsPerImage: number[] = [];
 
-async function rawPredict(sub: SubModel, images: LabeledImage[], batch: number): Promise<number> {
-  const pixels = images.map((i) => i.pixels);
+async function rawPredict(sub: SubModel, images: Sample[], batch: number): Promise<number> {
+  const pixels = images.map((i) => i.data);
   for (let i = 0; i < 10; i++) await sub.predict(pixels.slice(0, batch)); // warm-up
   const c0 = selfCpuMs();
   const t0 = performance.now();
@@ -365,6 +373,16 @@ async function benchModel(explicit?: string): Promise<{ sub: SubModel; modelNote
     modelNote: 'compact-branchynet edge sub-model (edge-cloud placement) with random initial weights: no shipped weights found',
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+function benchSamples(sub: SubModel, dir: string, n: number): Sample[] {
+  const m = sub.manifest;
+  INPUT = { shape: m.input.shape, dtype: m.input.dtype === 'uint8' ? 'uint8' : 'float32', modelVersion: m.index > 0 ? m.modelVersion : undefined };
+  if (m.index === 0) return benchImages(dir, n).map((i) => ({ data: i.pixels }));
+  // A later layer: feature maps of the right shape (post-ReLU-like values); compute does not depend on them.
+  const size = m.input.shape.reduce((a, b) => a * b, 1);
+  log(`sub-model ${m.layer} takes features [${m.input.shape}]: using random non-negative features`);
+  return Array.from({ length: n }, () => ({ data: Float32Array.from({ length: size }, () => Math.max(0, Math.random() * 2 - 0.5)) }));
 }
 
 function benchImages(dir: string, n: number): LabeledImage[] {
