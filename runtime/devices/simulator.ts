@@ -126,6 +126,21 @@ async function endOffsets(kafka: Kafka, topic: string): Promise<{ partition: num
   }
 }
 
+/**
+ * Commits a fresh group's start position. Without it, a consumer restarted after a crash (its group coordinator's
+ * broker died, say) would find no committed offset and jump to the then-latest one, skipping answers that arrived
+ * in between: a request answered by the continuum but lost by the device (found by the broker-kill fault test).
+ */
+async function commitStart(kafka: Kafka, groupId: string, topic: string, ends: { partition: number; offset: string }[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.setOffsets({ groupId, topic, partitions: ends });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 class Device {
   readonly records: DeviceRecord[] = [];
   private readonly waiters = new Map<string, (r: DeviceRecord | null) => void>();
@@ -139,12 +154,14 @@ class Device {
 
   static async start(id: string, kafka: Kafka, replyTopic: string, runId: string, images: LabeledImage[]): Promise<Device> {
     const producer = kafka.producer(LOW_LATENCY_PRODUCER);
-    const consumer = kafka.consumer({ ...LOW_LATENCY_CONSUMER, groupId: `ddnn-device.${id}.${runId}` });
+    const groupId = `ddnn-device.${id}.${runId}`;
+    const consumer = kafka.consumer({ ...LOW_LATENCY_CONSUMER, groupId });
     const device = new Device(new DeviceSession(id, replyTopic, runId), images, producer, consumer);
     try {
       await producer.connect();
       // Start reading at the current end of the reply topic: answers from earlier runs are not ours.
       const ends = await endOffsets(kafka, replyTopic);
+      await commitStart(kafka, groupId, replyTopic, ends);
       await consumer.connect();
       await consumer.subscribe({ topic: replyTopic, fromBeginning: false });
       const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));

@@ -16,10 +16,10 @@ import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { startCluster, type KafkaCluster } from '../../runtime/kafka/cluster';
-import { runDevices } from '../../runtime/devices/simulator';
+import { replyTopicFor, runDevices } from '../../runtime/devices/simulator';
 import { loadSubModel, type SubModel } from '../../runtime/tf/sub-model';
 import { startWorker, type WorkerHandle } from '../../runtime/worker/worker';
-import { metricSum, prepareTinyModel, report, scrapeMetrics, sleep, spawnWorker, tally, type Tally, type TinyContinuumModel, type WorkerChild } from './harness';
+import { lostButInReplyTopic, metricSum, prepareTinyModel, report, scrapeMetrics, sleep, spawnWorker, tally, type Tally, type TinyContinuumModel, type WorkerChild } from './harness';
 
 jest.setTimeout(240_000);
 
@@ -202,7 +202,11 @@ test('a broker SIGKILLed mid-stream (RF 3, min.insync 2, acks=all): nothing ackn
   });
   await killed;
   expect(cluster.pids().length).toBe(pidsBefore.length - 1);
-  const t = tally('broker SIGKILL (3 brokers, RF 3)', DEVICES, result, model, { killedAfter: killedAt, killedNode: leader });
+  const t = tally('broker SIGKILL (3 brokers, RF 3)', DEVICES, result, model, {
+    killedAfter: killedAt,
+    killedNode: leader,
+    lostButInReplyTopic: await lostButInReplyTopic(cluster.client('lost-check'), result, (d) => replyTopicFor('replies', d)),
+  });
   tallies.push(t);
   expectNothingLost(t);
   await cluster.restartBroker(index);

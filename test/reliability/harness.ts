@@ -6,7 +6,9 @@
 import { ChildProcess, spawn } from 'child_process';
 import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
+import type { Kafka } from 'kafkajs';
 import type { DeviceFleetResult } from '../../runtime/devices/simulator';
+import { LOW_LATENCY_CONSUMER } from '../../runtime/kafka/client-settings';
 import { selectBackend } from '../../runtime/tf/backend';
 import { loadSubModel } from '../../runtime/tf/sub-model';
 import { argmax } from '../../runtime/worker/exit-policy';
@@ -93,6 +95,35 @@ export function tally(scenario: string, devices: number, result: DeviceFleetResu
     wallMs: Math.round(result.finishedAt - result.startedAt),
     notes,
   };
+}
+
+/**
+ * Of the requests a device gave up on, how many have an answer in their reply topic after all: tells a loss in the
+ * continuum (0) from an answer the device's consumer missed.
+ */
+export async function lostButInReplyTopic(kafka: Kafka, result: DeviceFleetResult, replyTopic: (deviceId: string) => string): Promise<number> {
+  const lost = result.records.filter((r) => r.answeredAt === null);
+  if (lost.length === 0) return 0;
+  const want = new Set(lost.map((r) => r.requestId));
+  const found = new Set<string>();
+  const consumer = kafka.consumer({ ...LOW_LATENCY_CONSUMER, groupId: `lost-check-${Date.now()}` });
+  await consumer.connect();
+  for (const topic of new Set(lost.map((r) => replyTopic(r.deviceId)))) await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 10_000);
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        const k = message.key?.toString();
+        if (k && want.has(k)) found.add(k);
+        if (found.size === want.size) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return found.size;
 }
 
 /** Prints the counts as one line each and writes them to results/reliability/<file>. */
