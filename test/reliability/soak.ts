@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     const out = {
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
-      config: { minutes: o.minutes, ratePerSecond: o.rate, devices, brokers: 1, partitions: 2, warmupS: o.warmupS, model: 'tiny-test' },
+      config: { minutes: o.minutes, ratePerSecond: o.rate, devices, brokers: 1, partitions: 2, warmupS: o.warmupS, model: 'tiny-test', backend: /"backend":"(\w+)"/.exec(edge.log())?.[1] ?? 'unknown' },
       requests: { sent: result.records.length, answered, lost: result.records.length - answered, duplicated: result.duplicates, misrouted: result.foreign + result.unknown + result.malformed },
       wallS: (result.finishedAt - result.startedAt) / 1000,
       summary,
