@@ -94,6 +94,11 @@ def main(argv=None) -> int:
         with open(state_path) as f:
             state = json.load(f)
         log.info("resumed from %s after epoch %d", ckpt, state["epoch"])
+        if not args.export_only and state.get("epochsPlanned", state["args"]["epochs"]) != args.epochs:
+            # the LR schedule follows the current --epochs from the optimizer's step count: record the change
+            state.setdefault("scheduleChanges", []).append({"afterEpoch": state["epoch"], "epochs": args.epochs})
+        if not args.export_only:
+            state["epochsPlanned"] = args.epochs
     else:
         model = specs.build(spec)
         opt = keras.optimizers.SGD(learning_rate=0.0, momentum=0.9, nesterov=True, weight_decay=args.weight_decay)
@@ -263,7 +268,8 @@ def export(model, spec, args, state, evaluation, out_dir, log):
         "weightsManifest": [{"paths": ["weights.bin"], "weights": specs_}],
         "training": {"epochsDone": state["epoch"], "epochsPlanned": args.epochs, "batchSize": args.batch_size,
                      "peakLearningRate": args.lr, "weightDecay": args.weight_decay, "seed": args.seed,
-                     "trainImages": args.train_limit or 50000, "history": state["history"]},
+                     "trainImages": args.train_limit or 50000, "history": state["history"],
+                     "scheduleChanges": state.get("scheduleChanges", [])},
         "evaluationFloat32": evaluation,
         "evaluation": stored_eval,
     }
