@@ -11,7 +11,7 @@ export const KAFKA_VERSION = '3.9.1';
 export type Coordination = 'zookeeper' | 'kraft';
 export type KraftRole = 'broker' | 'controller';
 
-/** Kafka's listener security protocols. Only PLAINTEXT is wired locally today; TLS/SASL plug in below. */
+/** Kafka's listener security protocols. The local launcher uses PLAINTEXT, or SASL_SSL with `security` (security.ts). */
 export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
 
 export interface HostPort {
