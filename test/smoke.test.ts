@@ -1,4 +1,0 @@
-test('typescript runs under jest', () => {
-  const n: number = 1 + 1;
-  expect(n).toBe(2);
-});
