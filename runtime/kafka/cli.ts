@@ -40,6 +40,10 @@ function describe(c: KafkaCluster) {
     wan: c.wanLink?.shape ?? null,
     dataDir: c.dataDir,
     pids: c.pids(),
+    // A local, throwaway login (the CA and password die with the data dir): printed so clients can connect.
+    ...(c.security
+      ? { security: { protocol: 'SASL_SSL', mechanism: 'SCRAM-SHA-512', caFile: c.security.caFile, username: c.security.username, password: c.security.password } }
+      : {}),
   };
 }
 
@@ -108,15 +112,17 @@ wanFlags(
     .addOption(new Option('--coordination <mode>', 'cluster coordination').choices(['kraft', 'zookeeper']).default('kraft'))
     .option('--topic <name:partitions:rf[:minIsr]...>', 'create topics', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--keep-data', 'keep the data directory after stopping', false)
+    .option('--secure', 'TLS + SASL/SCRAM on every client listener (KRaft; prints the CA file and admin login)', false)
     .option('--json', 'print events as JSON lines', false),
   'the brokers',
-).action(async (o: { name: string; brokers: number; coordination: Coordination; topic: string[]; keepData: boolean; json: boolean } & WanFlags) => {
+).action(async (o: { name: string; brokers: number; coordination: Coordination; topic: string[]; keepData: boolean; secure: boolean; json: boolean } & WanFlags) => {
   const cluster = await startCluster({
     name: o.name,
     brokers: o.brokers,
     coordination: o.coordination,
     wan: wanOptions(o),
     keepDataDir: o.keepData,
+    security: o.secure ? {} : undefined,
   });
   runUntilSignal(o.json, () => cluster.stop());
   await cluster.createTopics(o.topic.map(parseTopic));

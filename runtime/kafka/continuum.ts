@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import type { Coordination, BrokerTuning } from './broker-settings';
 import { startCluster, type KafkaCluster } from './cluster';
 import { startMirrorMaker2, type MirrorMaker2 } from './mirror-maker';
+import type { LocalSecurityOptions } from './security';
 import type { TopicSpec } from './topics';
 import type { WanLinkOptions } from './wan-link';
 
@@ -17,6 +18,8 @@ export interface ContinuumClusterOptions {
   readonly wan?: WanLinkOptions;
   readonly heapMb?: number;
   readonly tuning?: Partial<BrokerTuning>;
+  /** TLS + SASL/SCRAM for this cluster (MirrorMaker 2 then logs in as its admin). @default - PLAINTEXT */
+  readonly security?: LocalSecurityOptions;
 }
 
 export interface ContinuumOptions {
