@@ -1,6 +1,8 @@
 /**
  * IEEE 754 binary16 ⇄ binary32 conversion. Feature maps may travel as float16 to halve the bytes on a WAN link;
- * tfjs has no float16 dtype, so the codec widens them to float32 on decode.
+ * tfjs has no float16 dtype, so the codec widens them to float32 on decode. models/layers-files.ts uses the same
+ * encoder to store weights at half size (tfjs decodes float16-quantized weights itself). Depends on nothing, so
+ * models may import it without pulling in the runtime.
  */
 
 const f32 = new Float32Array(1);
@@ -43,4 +45,11 @@ export function fromFloat16Bits(bits: number): number {
   if (exp === 0) return sign * mant * 2 ** -24;
   if (exp === 0x1f) return mant === 0 ? sign * Infinity : NaN;
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+/** Encodes every value with {@link toFloat16Bits}. */
+export function encodeFloat16(values: Float32Array): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = toFloat16Bits(values[i]);
+  return out;
 }

@@ -1,4 +1,4 @@
-import { decodeTensor, encodeTensor, fromFloat16Bits, toFloat16Bits, WireError, WIRE_VERSION } from '../../../runtime/wire';
+import { decodeTensor, encodeTensor, WireError, WIRE_VERSION } from '../../../runtime/wire';
 
 function reason(fn: () => unknown): string {
   try {
@@ -71,36 +71,6 @@ describe('tensor frame', () => {
     expect(reason(() => encodeTensor(new Float32Array(6), [2, 3], 'uint8'))).toBe('bad-dtype');
     expect(reason(() => encodeTensor(new Uint8Array(0), [], 'uint8'))).toBe('bad-shape');
     expect(reason(() => encodeTensor(new Uint8Array(3), [1.5, 2], 'uint8'))).toBe('bad-shape');
-  });
-});
-
-describe('float16', () => {
-  test.each([
-    [0, 0x0000],
-    [-0, 0x8000],
-    [1, 0x3c00],
-    [-2, 0xc000],
-    [65504, 0x7bff],
-    [65520, 0x7c00], // rounds up to Infinity
-    [2 ** -14, 0x0400], // smallest normal
-    [2 ** -24, 0x0001], // smallest subnormal
-    [2 ** -26, 0x0000], // underflows to zero
-    [1 + 2 ** -11, 0x3c00], // tie → even
-    [1 + 3 * 2 ** -11, 0x3c02], // tie → even (up)
-    [Infinity, 0x7c00],
-  ])('%p ⇄ 0x%s', (value, bits) => {
-    expect(toFloat16Bits(value)).toBe(bits);
-  });
-
-  test('every finite half value survives a round trip', () => {
-    for (let bits = 0; bits < 0x10000; bits++) {
-      const exp = (bits >>> 10) & 0x1f;
-      if (exp === 0x1f) continue;
-      const v = fromFloat16Bits(bits);
-      const back = toFloat16Bits(v);
-      if (back !== bits && !(v === 0 && (back & 0x7fff) === 0)) throw new Error(`0x${bits.toString(16)} → ${v} → 0x${back.toString(16)}`);
-    }
-    expect(Number.isNaN(fromFloat16Bits(toFloat16Bits(NaN)))).toBe(true);
   });
 });
 
