@@ -18,8 +18,8 @@ const MODEL_MOUNT = '/models';
 export const WORKER_HTTP = { port: 8080, liveness: '/healthz', readiness: '/readyz', metrics: '/metrics' } as const;
 
 /**
- * Env vars carrying credentials for a remote (WAN) Kafka cluster, set from Secrets. runtime/worker/config.ts has
- * no security fields yet; these are the names the worker must read (see README: Infrastructure as code).
+ * Env vars carrying credentials for a remote (WAN) Kafka cluster, set from Secrets. runtime/worker/config.ts reads
+ * them (with DDNN_KAFKA_SECURITY_SCOPE, which this construct leaves at its default: remote clusters only).
  */
 export const WORKER_KAFKA_SECURITY_ENV = {
   saslUsername: 'DDNN_KAFKA_SASL_USERNAME',
