@@ -8,9 +8,10 @@ import * as path from 'path';
 import { App, Chart, type ChartProps, YamlOutputType } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import type { Construct } from 'constructs';
-import { type Environment, type LayerPlan, type LayerSpec, kafkaAddressName, planContinuum } from '../environments';
+import { type Environment, type LayerPlan, type LayerSpec, deviceIds, deviceSecretName, kafkaAddressName, planContinuum } from '../environments';
 import { ContinuumFederation, type FederationMember } from './k8s/continuum-federation';
 import { InferenceLayer, type KafkaClientSecurity, type RemoteTopic } from './k8s/inference-layer';
+import { type AclGrant, KafkaAccess, type ScramUser } from './k8s/kafka-access';
 import { KafkaCluster, type KafkaWanSecurity, externalEndpoints } from './k8s/kafka-cluster';
 import { KafkaTopics } from './k8s/kafka-topics';
 import { LayerNetworkPolicies } from './k8s/layer-network-policies';
@@ -30,6 +31,8 @@ export interface LayerCluster {
   readonly outdir: string;
   readonly kafka: KafkaCluster;
   readonly topics: KafkaTopics;
+  /** SCRAM users and ACLs of the WAN listener (absent when it is PLAINTEXT or nobody logs in over it). */
+  readonly access?: KafkaAccess;
   readonly worker?: InferenceLayer;
   readonly mirrorMakers: MirrorMaker2[];
   readonly requiredSecrets: RequiredSecret[];
@@ -42,11 +45,17 @@ export interface ContinuumManifests {
 }
 
 const TLS_SECRET = 'kafka-tls';
-const WAN_CREDENTIALS = 'kafka-wan-credentials';
-const clientSecurity = (peer: string): KafkaClientSecurity => ({
-  credentialsSecretName: `kafka-${peer}-client`,
+/** Passwords of the SCRAM users other layers' workers and MirrorMaker 2 log in with (key = user name). */
+const WAN_USERS_SECRET = 'kafka-wan-users';
+/** SCRAM users a cluster accepts from other layers on its WAN listener. */
+export const WAN_USERS = { worker: 'ddnn-worker', mirrorMaker: 'ddnn-mirror-maker' } as const;
+type WanClient = keyof typeof WAN_USERS;
+const clientSecurity = (peer: string, client: WanClient): KafkaClientSecurity => ({
+  credentialsSecretName: client === 'worker' ? `kafka-${peer}-client` : `kafka-${peer}-mirror-maker`,
   caSecretName: `kafka-${peer}-ca`,
 });
+/** Consumer groups a device may use: `ddnn-device.<id>.<run>` (runtime/devices). */
+const deviceGroupPrefix = (id: string) => `ddnn-device.${id}.`;
 
 /** Nodes a layer's cluster has, when the environment says (spreads become hard anti-affinity when they fit). */
 function nodeCount(layer: LayerSpec): number | undefined {
@@ -95,6 +104,10 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
   const namespace = env.namespace;
   const chartProps: ChartProps = { namespace, labels: { 'ddnn.dev/environment': env.name } };
 
+  // One reply topic per device (as the local launcher does): ACLs then let each device read only its own answers.
+  const devices = deviceIds(env);
+  const perDevice = (topic: string) => (topic === plan.replyTopic ? devices.map((d) => `${topic}.${d}`) : [topic]);
+
   const layers = plan.layers.map((lp) => buildLayer(lp));
 
   function buildLayer(lp: LayerPlan): LayerCluster {
@@ -102,30 +115,28 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
     const outdir = path.join(outroot, env.name, layer.name);
     const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
     const requiredSecrets: RequiredSecret[] = [];
-    const remote = (peerName: string, topic: string): RemoteTopic => {
+    const remote = (peerName: string, topic: string, client: WanClient): RemoteTopic => {
       const peer = byName.get(peerName)!;
-      const security = secure ? clientSecurity(peerName) : undefined;
-      if (security && !requiredSecrets.some((s) => s.name === security.credentialsSecretName))
-        requiredSecrets.push(
-          {
-            name: security.credentialsSecretName,
-            keys: ['username', 'password'],
-            purpose: `SASL/PLAIN credentials for the ${peerName} cluster's WAN listener: username \`ddnn\`, the password of \`${WAN_CREDENTIALS}\` in the ${peerName} cluster`,
-          },
-          { name: security.caSecretName, keys: ['ca.crt'], purpose: `CA certificate that signed the ${peerName} brokers' WAN certificates` },
-        );
+      const security = secure ? clientSecurity(peerName, client) : undefined;
+      if (security && !requiredSecrets.some((s) => s.name === security.credentialsSecretName)) {
+        const user = WAN_USERS[client];
+        requiredSecrets.push({
+          name: security.credentialsSecretName,
+          keys: ['username', 'password'],
+          purpose: `SCRAM-SHA-512 login to the ${peerName} cluster's WAN listener: username \`${user}\`, the password under key \`${user}\` of \`${WAN_USERS_SECRET}\` in the ${peerName} cluster`,
+        });
+        if (!requiredSecrets.some((s) => s.name === security.caSecretName))
+          requiredSecrets.push({ name: security.caSecretName, keys: ['ca.crt'], purpose: `CA certificate that signed the ${peerName} brokers' WAN certificates` });
+      }
       return { bootstrapServers: externalEndpoints(peer.kafka.external, peer.kafka.brokers).join(','), topic, security };
     };
 
     new NamespaceChart(app, '00-namespace', { name: namespace, layer: layer.name, environment: env.name });
 
     const nodes = nodeCount(layer);
-    const wanSecurity: KafkaWanSecurity | undefined = secure ? { tlsSecretName: TLS_SECRET, credentialsSecretName: WAN_CREDENTIALS } : undefined;
+    const wanSecurity: KafkaWanSecurity | undefined = secure ? { tlsSecretName: TLS_SECRET } : undefined;
     if (wanSecurity)
-      requiredSecrets.push(
-        { name: TLS_SECRET, keys: ['keystore.p12', 'keystore-password'], purpose: 'broker certificate (PKCS12) for the WAN listener' },
-        { name: WAN_CREDENTIALS, keys: ['password'], purpose: 'password of the SASL user the WAN listener accepts' },
-      );
+      requiredSecrets.push({ name: TLS_SECRET, keys: ['keystore.p12', 'keystore-password'], purpose: 'broker certificate (PKCS12) for the WAN listener' });
     const sources = wanSources(env, layer);
     const kafkaChart = new Chart(app, '10-kafka', chartProps);
     const kafka = new KafkaCluster(kafkaChart, 'kafka', {
@@ -156,7 +167,28 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
     });
 
     const topicsChart = new Chart(app, '20-topics', chartProps);
-    const topics = new KafkaTopics(topicsChart, 'topics', { cluster: kafka, topics: lp.topics });
+    const topics = new KafkaTopics(topicsChart, 'topics', {
+      cluster: kafka,
+      // Each device's reply topic has one partition: one reader, answers in order.
+      topics: lp.topics.flatMap((t) => (t.purpose === 'replies' ? perDevice(t.name).map((name) => ({ ...t, name, partitions: 1 })) : [t])),
+    });
+
+    let access: KafkaAccess | undefined;
+    if (wanSecurity) {
+      const { users, acls } = wanAccess(lp);
+      if (users.length > 0) {
+        access = new KafkaAccess(new Chart(app, '25-access', chartProps), 'access', { cluster: kafka, users, acls });
+        for (const s of access.secrets)
+          requiredSecrets.push({
+            name: s.name,
+            keys: s.keys,
+            purpose:
+              s.name === WAN_USERS_SECRET
+                ? 'SCRAM-SHA-512 passwords of the users other layers log in with (key = user name); no , ] or = in a password'
+                : 'SCRAM-SHA-512 password of each device (key = device id, as in devices.ids); no , ] or = in a password',
+          });
+      }
+    }
 
     const mirrorMakers: MirrorMaker2[] = [];
     if (lp.mirrorsIn.length > 0) {
@@ -164,13 +196,13 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
       // One instance per source: with more than two layers every upper layer answers into the same reply topic of
       // the entry cluster (fan-in, not a cycle), and a WAN outage towards one source leaves the others flowing.
       for (const flow of lp.mirrorsIn) {
-        const r = remote(flow.source, flow.topics[0]);
+        const r = remote(flow.source, flow.topics[0], 'mirrorMaker');
         mirrorMakers.push(
           new MirrorMaker2(mmChart, `mm2-${flow.source}`, {
             targetAlias: layer.name,
             target: kafka,
             targetTopics: topics,
-            sources: [{ alias: flow.source, bootstrapServers: r.bootstrapServers, brokers: byName.get(flow.source)!.kafka.brokers, topics: flow.topics, security: r.security }],
+            sources: [{ alias: flow.source, bootstrapServers: r.bootstrapServers, brokers: byName.get(flow.source)!.kafka.brokers, topics: flow.topics.flatMap(perDevice), security: r.security }],
           }),
         );
       }
@@ -187,8 +219,9 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
         topics,
         inputTopic: w.input.topic,
         deadLetterTopic: w.deadLetter.topic,
-        next: w.next && (w.next.layer === layer.name ? { topic: w.next.topic } : remote(w.next.layer, w.next.topic)),
-        reply: w.replyLayer === layer.name ? { topic: w.replyTopic } : remote(w.replyLayer, w.replyTopic),
+        next: w.next && (w.next.layer === layer.name ? { topic: w.next.topic } : remote(w.next.layer, w.next.topic, 'worker')),
+        reply: w.replyLayer === layer.name ? { topic: w.replyTopic } : remote(w.replyLayer, w.replyTopic, 'worker'),
+        devices,
         replicas: layer.worker.replicas,
         threshold: env.threshold,
         exitCriterion: env.exitCriterion,
@@ -209,7 +242,58 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
     // With a federation engine the worker Deployment lives in the control plane's folder: count it here too.
     const placed = worker && federated ? [worker.deploymentManifest()] : [];
     checkCapacity(layer, [...app.charts.flatMap((c) => c.toJson()), ...placed]);
-    return { layer: layer.name, app, outdir, kafka, topics, worker, mirrorMakers, requiredSecrets };
+    return { layer: layer.name, app, outdir, kafka, topics, access, worker, mirrorMakers, requiredSecrets };
+  }
+
+  /**
+   * Who logs in to `lp`'s WAN listener and what each may do: other layers' workers write the topics they forward or
+   * answer to, other layers' MirrorMaker 2 read the topics they copy, devices write requests here (request layer)
+   * and read only their own reply topic (entry layer). Anything else is denied by the authorizer.
+   */
+  function wanAccess(lp: LayerPlan): { users: ScramUser[]; acls: AclGrant[] } {
+    const here = lp.layer.name;
+    const users: ScramUser[] = [];
+    const acls: AclGrant[] = [];
+    const user = (name: string, secretName: string, key?: string) => {
+      if (!users.some((u) => u.name === name)) users.push({ name, secretName, key });
+    };
+    const grant = (g: AclGrant) => {
+      if (!acls.some((a) => JSON.stringify(a) === JSON.stringify(g))) acls.push(g);
+    };
+    for (const other of plan.layers) {
+      const w = other.worker;
+      if (!w || other.layer.name === here) continue;
+      if (w.next?.layer === here) {
+        user(WAN_USERS.worker, WAN_USERS_SECRET);
+        grant({ user: WAN_USERS.worker, resource: 'topic', name: w.next.topic, operations: ['Write', 'Describe'] });
+      }
+      if (w.replyLayer === here) {
+        user(WAN_USERS.worker, WAN_USERS_SECRET);
+        for (const topic of perDevice(w.replyTopic)) grant({ user: WAN_USERS.worker, resource: 'topic', name: topic, operations: ['Write', 'Describe'] });
+      }
+    }
+    const outgoing = plan.mirrors.filter((m) => m.source === here);
+    if (outgoing.length > 0) {
+      const mm = WAN_USERS.mirrorMaker;
+      user(mm, WAN_USERS_SECRET);
+      for (const topic of outgoing.flatMap((m) => m.topics.flatMap(perDevice)))
+        grant({ user: mm, resource: 'topic', name: topic, operations: ['Read', 'Describe', 'DescribeConfigs'] });
+      // MM2 keeps its offset syncs in the source cluster (offset-syncs.topic.location: source).
+      grant({ user: mm, resource: 'topic', name: 'mm2-offset-syncs.', pattern: 'prefixed', operations: ['All'] });
+      grant({ user: mm, resource: 'cluster', operations: ['Describe'] });
+    }
+    const requests = plan.requestLayer === here;
+    const replies = plan.entryLayer === here;
+    if (requests || replies)
+      for (const id of devices) {
+        user(id, deviceSecretName(env));
+        if (requests) grant({ user: id, resource: 'topic', name: plan.requestTopic, operations: ['Write', 'Describe'] });
+        if (replies) {
+          grant({ user: id, resource: 'topic', name: `${plan.replyTopic}.${id}`, operations: ['Read', 'Describe'] });
+          grant({ user: id, resource: 'group', name: deviceGroupPrefix(id), pattern: 'prefixed', operations: ['Read', 'Describe'] });
+        }
+      }
+    return { users, acls };
   }
 
   let federation: ContinuumManifests['federation'];

@@ -186,8 +186,28 @@ export const EnvironmentSchema = z
       })
       .default({}),
     cloud: CloudSpec.optional(),
-    /** Simulated devices for runs of this environment (runtime/devices). */
-    devices: z.object({ count: z.number().int().min(1).max(1000) }).default({ count: 1 }),
+    /**
+     * The devices of this environment: simulated ones in local runs (runtime/devices), and in the manifests one SCRAM
+     * user, one reply topic `<prefix>.replies.<id>` and ACLs per device (a device reads only its own answers).
+     */
+    devices: z
+      .object({
+        count: z.number().int().min(1).max(1000).optional(),
+        /** Device ids (also their SCRAM user names). @default device-0 … device-<count-1> */
+        ids: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 of [A-Za-z0-9_-] (a SCRAM user, a topic suffix and a Secret key)')).min(1).max(1000).optional(),
+        /** Secret (in the clusters devices log in to) holding each device's SCRAM password under the key `<id>`. @default 'kafka-device-credentials' */
+        secretName: dnsLabel.optional(),
+      })
+      .default({})
+      .superRefine((d, ctx) => {
+        if (d.ids && d.count !== undefined && d.ids.length !== d.count)
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['count'], message: `count (${d.count}) must equal the number of ids (${d.ids.length}); give one of them` });
+        d.ids?.forEach((id, i) => {
+          if (d.ids!.indexOf(id) !== i) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['ids', i], message: `device id "${id}" is used twice` });
+        });
+      })
+      // ids and secretName stay optional in the output: deviceIds() and deviceSecretName() resolve them.
+      .transform((d) => ({ ...d, count: d.ids?.length ?? d.count ?? 1 })),
   })
   .superRefine((env, ctx) => {
     const issue = (path: (string | number)[], message: string) =>
@@ -232,6 +252,14 @@ export const EnvironmentSchema = z
     if (env.federation.hostLayer !== undefined && !names.includes(env.federation.hostLayer))
       issue(['federation', 'hostLayer'], `hostLayer "${env.federation.hostLayer}" is not a layer (${names.join(', ')})`);
   });
+
+/** The environment's device ids: `devices.ids`, or device-0 … device-<count-1> (the simulator's names). */
+export function deviceIds(env: Pick<Environment, 'devices'>): string[] {
+  return env.devices.ids ?? Array.from({ length: env.devices.count }, (_, i) => `device-${i}`);
+}
+
+/** The Secret holding each device's SCRAM password (key = device id). */
+export const deviceSecretName = (env: Pick<Environment, 'devices'>): string => env.devices.secretName ?? 'kafka-device-credentials';
 
 /** What an environment file writes (defaults may be left out). */
 export type EnvironmentInput = z.input<typeof EnvironmentSchema>;

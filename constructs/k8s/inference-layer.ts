@@ -6,6 +6,7 @@
 import { ApiObject, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { SCRAM_MECHANISM } from '../../runtime/kafka/security';
 import { WORKER_ENV } from '../../runtime/worker/config';
 import { IMAGE_USERS } from '../versions';
 import type { KafkaTopics } from './kafka-topics';
@@ -28,7 +29,7 @@ export const WORKER_KAFKA_SECURITY_ENV = {
   tlsCaFile: 'DDNN_KAFKA_TLS_CA_FILE',
 } as const;
 
-/** Credentials for a Kafka cluster reached over its WAN listener (SASL_SSL). */
+/** Credentials for a Kafka cluster reached over its WAN listener (SASL_SSL, SCRAM-SHA-512). */
 export interface KafkaClientSecurity {
   /** Secret with `username` and `password`. */
   readonly credentialsSecretName: string;
@@ -69,6 +70,11 @@ export interface InferenceLayerProps {
   readonly next?: { readonly topic: string } | RemoteTopic;
   /** Where answers go: this cluster (mirrored back by MM2) or the devices' cluster. */
   readonly reply: { readonly topic: string } | RemoteTopic;
+  /**
+   * Device ids: each device has its own reply topic `<reply.topic>.<id>` (only that device may read it), and a
+   * request may name no other reply topic. @default - one reply topic, `reply.topic`, shared by all devices
+   */
+  readonly devices?: string[];
   /** @default 1 */
   readonly replicas?: number;
   /** @default 0.8 */
@@ -117,12 +123,14 @@ export class InferenceLayer extends Construct {
       throw new Error(`${where}: image (${props.image}) must be pinned by tag or digest`);
     if (props.image.endsWith(':latest')) throw new Error(`${where}: image (${props.image}) must not use :latest`);
     if (props.next && !isRemote(props.next)) topics.topic(props.next.topic);
-    if (!isRemote(props.reply)) topics.topic(props.reply.topic);
+    if (props.devices?.length === 0) throw new Error(`${where}: devices must not be empty (leave it out for one shared reply topic)`);
+    const replyTopics = props.devices ? props.devices.map((d) => `${props.reply.topic}.${d}`) : [props.reply.topic];
+    if (!isRemote(props.reply)) replyTopics.forEach((t) => topics.topic(t));
 
     this.topicUses = [
       { topic: props.inputTopic, cluster: 'local', role: 'input' },
       { topic: props.deadLetterTopic, cluster: 'local', role: 'dead-letter' },
-      { topic: props.reply.topic, cluster: isRemote(props.reply) ? props.reply.bootstrapServers : 'local', role: 'reply' },
+      ...replyTopics.map((topic) => ({ topic, cluster: isRemote(props.reply) ? props.reply.bootstrapServers : 'local', role: 'reply' as const })),
     ];
     if (props.next)
       this.topicUses.push({ topic: props.next.topic, cluster: isRemote(props.next) ? props.next.bootstrapServers : 'local', role: 'next' });
@@ -141,8 +149,10 @@ export class InferenceLayer extends Construct {
       [WORKER_ENV.inputTopic]: kplus.EnvValue.fromValue(props.inputTopic),
       [WORKER_ENV.groupId]: kplus.EnvValue.fromValue(props.groupId ?? `ddnn.${layer}.workers`),
       [WORKER_ENV.answerBrokers]: kplus.EnvValue.fromValue(isRemote(props.reply) ? props.reply.bootstrapServers : local),
-      // Answers may only go to the continuum's reply topic, whatever a request's header says.
-      [WORKER_ENV.replyTopicPattern]: kplus.EnvValue.fromValue(`^${props.reply.topic.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+      // Answers may only go to the continuum's reply topics, whatever a request's header says.
+      [WORKER_ENV.replyTopicPattern]: kplus.EnvValue.fromValue(
+        props.devices ? `^${escapeRegExp(props.reply.topic)}\\.(${props.devices.map(escapeRegExp).join('|')})$` : `^${escapeRegExp(props.reply.topic)}$`,
+      ),
       [WORKER_ENV.dlqTopic]: kplus.EnvValue.fromValue(props.deadLetterTopic),
       [WORKER_ENV.threshold]: kplus.EnvValue.fromValue(String(threshold)),
       [WORKER_ENV.exitCriterion]: kplus.EnvValue.fromValue(props.exitCriterion ?? 'max-prob'),
@@ -160,7 +170,7 @@ export class InferenceLayer extends Construct {
     const caMount = '/etc/ddnn/kafka-ca';
     if (remote?.security) {
       const creds = kplus.Secret.fromSecretName(this, 'kafka-credentials', remote.security.credentialsSecretName);
-      env[WORKER_KAFKA_SECURITY_ENV.saslMechanism] = kplus.EnvValue.fromValue('plain');
+      env[WORKER_KAFKA_SECURITY_ENV.saslMechanism] = kplus.EnvValue.fromValue(SCRAM_MECHANISM.toLowerCase());
       env[WORKER_KAFKA_SECURITY_ENV.saslUsername] = kplus.EnvValue.fromSecretValue({ secret: creds, key: 'username' });
       env[WORKER_KAFKA_SECURITY_ENV.saslPassword] = kplus.EnvValue.fromSecretValue({ secret: creds, key: 'password' });
       env[WORKER_KAFKA_SECURITY_ENV.tlsCaFile] = kplus.EnvValue.fromValue(`${caMount}/ca.crt`);
@@ -254,6 +264,8 @@ export class InferenceLayer extends Construct {
     if (props.federated) this.node.tryRemoveChild('deployment');
   }
 }
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function cpuMillis(cpu: string): number {
   const m = /^([0-9]+(?:\.[0-9]+)?)(m)?$/.exec(cpu);

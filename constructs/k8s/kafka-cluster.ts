@@ -18,6 +18,7 @@ import {
   brokerProperties,
   renderProperties,
 } from '../../runtime/kafka/broker-settings';
+import { SCRAM_MECHANISM } from '../../runtime/kafka/security';
 import { IMAGES, IMAGE_USERS } from '../versions';
 import {
   RESTRICTED_CONTAINER,
@@ -55,17 +56,23 @@ export type KafkaExternalAccess =
     };
 
 /**
- * TLS + SASL/PLAIN on the WAN listener. Nothing secret is written into a manifest: the broker reads passwords
- * through Kafka's env config provider (`${env:…}`), and the env vars come from Secrets the operator creates.
+ * TLS + SASL/SCRAM-SHA-512 on the WAN listener, with authorization on. Nothing secret is written into a manifest:
+ * the broker reads its keystore password through Kafka's env config provider (`${env:…}`) from a Secret the
+ * operator creates; SCRAM users live in the cluster's metadata and are added by KafkaAccess from Secrets.
+ * The internal and controller listeners stay PLAINTEXT inside the namespace's NetworkPolicies: their principal
+ * (ANONYMOUS: brokers, this layer's workers, MirrorMaker 2 and admin Jobs) is a super user; every WAN principal
+ * gets only what ACLs grant.
  */
 export interface KafkaWanSecurity {
-  /** Secret with `keystore.p12` (broker certificate), `keystore-password` and `ca.crt` (for clients). */
+  /** Secret with `keystore.p12` (broker certificate) and `keystore-password`. */
   readonly tlsSecretName: string;
-  /** Secret with `password` of the SASL user. */
-  readonly credentialsSecretName: string;
-  /** @default 'ddnn' */
-  readonly username?: string;
 }
+
+/** Authorizer for each coordination mode: KRaft's StandardAuthorizer, ZooKeeper's AclAuthorizer. */
+export const AUTHORIZER = {
+  kraft: 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+  zookeeper: 'kafka.security.authorizer.AclAuthorizer',
+} as const;
 
 export interface KafkaClusterProps {
   /** @default 'kafka' */
@@ -79,7 +86,7 @@ export interface KafkaClusterProps {
   /** Continuum layer, for labels and the cluster id. @default - none */
   readonly layer?: string;
   readonly external: KafkaExternalAccess;
-  /** Security of the WAN listener. @default - PLAINTEXT (only for local/test setups) */
+  /** Security of the WAN listener (SASL_SSL, SCRAM-SHA-512, ACLs). @default - PLAINTEXT, no authorizer (only for local/test setups) */
   readonly wanSecurity?: KafkaWanSecurity;
   /** Replication default for topics created without one. @default min(3, brokers) */
   readonly defaultReplicationFactor?: number;
@@ -177,9 +184,10 @@ export class KafkaCluster extends Construct {
 
     const sec = props.wanSecurity;
     const wanListenerSecurity: Record<string, string> | undefined = sec && {
-      'sasl.enabled.mechanisms': 'PLAIN',
-      'plain.sasl.jaas.config':
-        `org.apache.kafka.common.security.plain.PlainLoginModule required user_${sec.username ?? 'ddnn'}="\${env:KAFKA_WAN_PASSWORD}";`,
+      'sasl.enabled.mechanisms': SCRAM_MECHANISM,
+      // The server side of SCRAM needs a login context but no credentials (they are in the cluster's metadata);
+      // inter-broker traffic uses the internal listener, so the broker never logs in here itself.
+      [`${SCRAM_MECHANISM.toLowerCase()}.sasl.jaas.config`]: 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
       'ssl.keystore.type': 'PKCS12',
       'ssl.keystore.location': '/etc/kafka/tls/keystore.p12',
       'ssl.keystore.password': '${env:KAFKA_TLS_KEYSTORE_PASSWORD}',
@@ -220,6 +228,14 @@ export class KafkaCluster extends Construct {
           // Resolve `${env:…}` references (secrets from env vars) in this file.
           'config.providers': 'env',
           'config.providers.env.class': 'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
+          ...(sec
+            ? {
+                'authorizer.class.name': AUTHORIZER[coordination],
+                // ANONYMOUS: the PLAINTEXT internal and controller listeners, reachable from this namespace only.
+                'super.users': 'User:ANONYMOUS',
+                'allow.everyone.if.no.acl.found': 'false',
+              }
+            : {}),
           ...props.overrides,
         },
       });
@@ -302,10 +318,7 @@ export class KafkaCluster extends Construct {
     ];
     const volumes: k8s.Volume[] = [{ name: 'config', configMap: { name: config.name } }, tmp.volume, logs.volume];
     if (sec) {
-      env.push(
-        { name: 'KAFKA_WAN_PASSWORD', valueFrom: { secretKeyRef: { name: sec.credentialsSecretName, key: 'password' } } },
-        { name: 'KAFKA_TLS_KEYSTORE_PASSWORD', valueFrom: { secretKeyRef: { name: sec.tlsSecretName, key: 'keystore-password' } } },
-      );
+      env.push({ name: 'KAFKA_TLS_KEYSTORE_PASSWORD', valueFrom: { secretKeyRef: { name: sec.tlsSecretName, key: 'keystore-password' } } });
       mounts.push({ name: 'tls', mountPath: '/etc/kafka/tls', readOnly: true });
       volumes.push({ name: 'tls', secret: { secretName: sec.tlsSecretName, items: [{ key: 'keystore.p12', path: 'keystore.p12' }] } });
     }

@@ -11,6 +11,7 @@ import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { renderProperties } from '../../runtime/kafka/broker-settings';
 import { mirrorMakerProperties } from '../../runtime/kafka/mirror-maker-settings';
+import { SCRAM_MECHANISM } from '../../runtime/kafka/security';
 import { IMAGES, IMAGE_USERS } from '../versions';
 import type { KafkaClientSecurity } from './inference-layer';
 import type { KafkaCluster } from './kafka-cluster';
@@ -25,7 +26,7 @@ export interface MirrorSource {
   readonly brokers: number;
   /** Topics copied from this source into the target (same names, same partition count). */
   readonly topics: string[];
-  /** Set when the source's WAN listener is SASL_SSL. @default - PLAINTEXT */
+  /** Set when the source's WAN listener is SASL_SSL (SCRAM-SHA-512). @default - PLAINTEXT */
   readonly security?: KafkaClientSecurity;
 }
 
@@ -78,9 +79,9 @@ export class MirrorMaker2 extends Construct {
       if (!s.security) continue;
       Object.assign(security, {
         [`${s.alias}.security.protocol`]: 'SASL_SSL',
-        [`${s.alias}.sasl.mechanism`]: 'PLAIN',
+        [`${s.alias}.sasl.mechanism`]: SCRAM_MECHANISM,
         [`${s.alias}.sasl.jaas.config`]:
-          `org.apache.kafka.common.security.plain.PlainLoginModule required username="\${env:${envName(s.alias, 'USERNAME')}}" password="\${env:${envName(s.alias, 'PASSWORD')}}";`,
+          `org.apache.kafka.common.security.scram.ScramLoginModule required username="\${env:${envName(s.alias, 'USERNAME')}}" password="\${env:${envName(s.alias, 'PASSWORD')}}";`,
         [`${s.alias}.ssl.truststore.type`]: 'PEM',
         [`${s.alias}.ssl.truststore.location`]: `/etc/mm2/ca/${s.alias}/ca.crt`,
       });

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { App } from 'cdk8s';
-import { type Environment, getEnvironment, listEnvironments, parseEnvironment } from '../../environments';
+import { type Environment, deviceIds, getEnvironment, listEnvironments, parseEnvironment } from '../../environments';
 import { paperHa } from '../../environments/paper-ha';
 import { type ContinuumManifests, buildContinuum, gkeAllocatableMiB, synthesizableEnvironment } from '../../constructs/continuum';
 import { synthesize } from '../../constructs/main';
@@ -125,8 +125,15 @@ describe.each(cases)('%s', (_label, env) => {
       expect(local.topics.get(e.DDNN_INPUT_TOPIC)).toBeGreaterThanOrEqual(worker!.spec.replicas);
       expect(local.topics.has(e.DDNN_DLQ_TOPIC)).toBe(true);
       if (e.DDNN_NEXT_TOPIC) expect(clusterOf(e.DDNN_NEXT_BROKERS, v, all).topics.has(e.DDNN_NEXT_TOPIC)).toBe(true);
-      const reply = e.DDNN_REPLY_TOPIC_PATTERN.replace(/^\^|\$$/g, '').replace(/\\(.)/g, '$1');
-      expect(clusterOf(e.DDNN_ANSWER_BROKERS, v, all).topics.has(reply)).toBe(true);
+      // One reply topic per device: the worker may answer on each of them, and on nothing else.
+      const pattern = new RegExp(e.DDNN_REPLY_TOPIC_PATTERN);
+      const answers = clusterOf(e.DDNN_ANSWER_BROKERS, v, all);
+      const replyTopics = deviceIds(env).map((d) => `${env.topics.prefix}.replies.${d}`);
+      for (const t of replyTopics) {
+        expect(pattern.test(t)).toBe(true);
+        expect(answers.topics.get(t)).toBe(1);
+      }
+      expect(pattern.test(`${env.topics.prefix}.replies`)).toBe(false);
     }
   });
 
@@ -164,6 +171,37 @@ describe.each(cases)('%s', (_label, env) => {
     // Identity names loop when a cluster both receives and sends the same topic; fan-in (several sources, one target) does not.
     for (const [cluster, topics] of into) for (const t of topics) expect(outOf.get(cluster)?.has(t) ?? false).toBe(false);
     expect(mirrored.size > 0).toBe(env.transport === 'mirrored' && env.layers.length > 1);
+  });
+
+  test('WAN access: SCRAM users from Secrets; each device reads only its own reply topic and writes only the request topic', () => {
+    if (env.security.externalListener !== 'SASL_SSL') return;
+    const ids = deviceIds(env);
+    const grants = all.flatMap((v) => {
+      const job = v.objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('kafka-access-'));
+      const script: string = job ? containersOf(job)[0].command[2] : '';
+      expect(script).not.toMatch(/password=(?!\$pw\])/);
+      return script
+        .split('\n')
+        .filter((l) => l.startsWith('acl '))
+        .map((l) => {
+          const m = /User:(\S+) (.*) --(topic|group|cluster)(?: (\S+) --resource-pattern-type (\S+))?/.exec(l)!;
+          return { cluster: v.layer, user: m[1], ops: m[2], resource: m[3], name: m[4], pattern: m[5] };
+        });
+    });
+    const reads = grants.filter((g) => g.resource === 'topic' && /Read/.test(g.ops));
+    for (const id of ids) {
+      const own = reads.filter((g) => g.user === id);
+      expect(own.map((g) => [g.name, g.pattern])).toEqual([[`${env.topics.prefix}.replies.${id}`, 'literal']]);
+      // Nobody else on a WAN listener reads a device's answers, except MirrorMaker 2 carrying them from a layer that is not the devices'.
+      const entry = env.layers[0].name;
+      expect(reads.filter((g) => g.name === `${env.topics.prefix}.replies.${id}` && g.user !== id && (g.user !== 'ddnn-mirror-maker' || g.cluster === entry))).toEqual([]);
+      const writes = grants.filter((g) => g.user === id && /Write/.test(g.ops));
+      expect(writes).toHaveLength(1);
+      expect(writes[0].name).toMatch(/\.requests$/);
+      expect(grants.filter((g) => g.user === id && g.resource === 'group')).toEqual([expect.objectContaining({ name: `ddnn-device.${id}.`, pattern: 'prefixed' })]);
+    }
+    // Every Secret the access Jobs read is listed for the operator.
+    for (const l of manifests.layers) for (const s of l.access?.secrets ?? []) expect(l.requiredSecrets).toContainEqual(expect.objectContaining({ name: s.name, keys: s.keys }));
   });
 
   test('pods run restricted: non-root, read-only root filesystem, all capabilities dropped', () => {
@@ -208,6 +246,7 @@ describe('synthesize (the cdk8s app)', () => {
         '00-namespace.k8s.yaml',
         '10-kafka.k8s.yaml',
         '20-topics.k8s.yaml',
+        '25-access.k8s.yaml',
         '40-inference.k8s.yaml',
         '50-network-policies.k8s.yaml',
         'REQUIRED-SECRETS.md',
@@ -215,6 +254,11 @@ describe('synthesize (the cdk8s app)', () => {
       const doc = fs.readFileSync(path.join(outroot, 'paper-simple', 'cloud', 'REQUIRED-SECRETS.md'), 'utf8');
       expect(doc).toContain('`kafka-tls`');
       expect(doc).toContain('`kafka-edge-client`');
+      expect(doc).toContain('`kafka-wan-users` (keys: `ddnn-worker`)');
+      // Devices log in to the edge cluster (requests and their own replies): their SCRAM passwords are needed there only.
+      expect(doc).not.toContain('kafka-device-credentials');
+      const edgeDoc = fs.readFileSync(path.join(outroot, 'paper-simple', 'edge', 'REQUIRED-SECRETS.md'), 'utf8');
+      expect(edgeDoc).toContain('`kafka-device-credentials` (keys: `device-0`)');
     } finally {
       fs.rmSync(outroot, { recursive: true, force: true });
     }

@@ -94,16 +94,38 @@ describe('InferenceLayer', () => {
     expect(() => synth({ image: 'worker:latest' })).toThrow(/must not use :latest/);
   });
 
-  test('a remote next layer gets its bootstrap servers and SASL credentials from Secrets', () => {
+  test('a remote next layer gets its bootstrap servers and SCRAM-SHA-512 credentials from Secrets', () => {
     const { deployment, objects } = synth({
       next: { topic: 'ddnn.cloud.requests', bootstrapServers: 'kafka-0.cloud.example:9094', security: { credentialsSecretName: 'cloud-client', caSecretName: 'cloud-ca' } },
     });
     const c = deployment.spec.template.spec.containers[0];
     expect(envOf(c)[WORKER_ENV.nextBrokers]).toBe('kafka-0.cloud.example:9094');
+    expect(envOf(c)[WORKER_KAFKA_SECURITY_ENV.saslMechanism]).toBe('scram-sha-512');
+    expect(c.env).toContainEqual({ name: WORKER_KAFKA_SECURITY_ENV.saslUsername, valueFrom: { secretKeyRef: { name: 'cloud-client', key: 'username' } } });
     expect(c.env).toContainEqual({ name: WORKER_KAFKA_SECURITY_ENV.saslPassword, valueFrom: { secretKeyRef: { name: 'cloud-client', key: 'password' } } });
     expect(c.volumeMounts).toContainEqual({ name: 'kafka-ca', mountPath: '/etc/ddnn/kafka-ca', readOnly: true });
     expect(referenceProblems(objects, ['cloud-client', 'cloud-ca'])).toEqual([]);
     expect(referenceProblems(objects).join()).toMatch(/undeclared Secret cloud-client/);
+  });
+
+  test('per-device reply topics: a request may name only a declared device\'s topic', () => {
+    const { chart, topics } = clusterWithTopics([...TOPICS, { name: 'ddnn.replies.device-0' }, { name: 'ddnn.replies.device-1' }]);
+    const layer = new InferenceLayer(chart, 'edge', {
+      layer: 'edge',
+      image: 'registry.example/ddnn/worker:0.1.0',
+      modelLocation: 'https://models.example/edge',
+      topics,
+      inputTopic: 'ddnn.edge.requests',
+      deadLetterTopic: 'ddnn.edge.dead-letter',
+      reply: { topic: 'ddnn.replies' },
+      devices: ['device-0', 'device-1'],
+    });
+    const env = envOf(find(Testing.synth(chart), 'Deployment', 'ddnn-worker').spec.template.spec.containers[0]);
+    const pattern = new RegExp(env[WORKER_ENV.replyTopicPattern]);
+    expect(['ddnn.replies.device-0', 'ddnn.replies.device-1'].every((t) => pattern.test(t))).toBe(true);
+    for (const t of ['ddnn.replies', 'ddnn.replies.device-10', 'ddnn.replies.device-0x', 'ddnnXreplies.device-0']) expect(pattern.test(t)).toBe(false);
+    expect(layer.topicUses.filter((u) => u.role === 'reply').map((u) => u.topic)).toEqual(['ddnn.replies.device-0', 'ddnn.replies.device-1']);
+    expect(() => synth({ devices: ['device-9'] })).toThrow(/topic "ddnn.replies.device-9" is not declared/);
   });
 
   test('a model on a PersistentVolumeClaim is mounted read-only and read by path', () => {

@@ -75,17 +75,39 @@ describe('KafkaCluster', () => {
     expect(broker['process.roles']).toBeUndefined();
   });
 
-  test('WAN listener with TLS + SASL reads its passwords from Secrets, never from the manifest', () => {
-    const { get, objects } = synth({ wanSecurity: { tlsSecretName: 'tls', credentialsSecretName: 'creds' } });
+  test('WAN listener is SASL_SSL with SCRAM-SHA-512; its keystore password comes from a Secret, never the manifest', () => {
+    const { get, objects } = synth({ wanSecurity: { tlsSecretName: 'tls' } });
     const p = props(get('ConfigMap', 'kafka-config').data['server-0.properties']);
-    expect(p['listener.security.protocol.map']).toContain('WAN:SASL_SSL');
+    expect(p['listener.security.protocol.map']).toBe('INTERNAL:PLAINTEXT,WAN:SASL_SSL,CONTROLLER:PLAINTEXT');
+    expect(p['listener.name.wan.sasl.enabled.mechanisms']).toBe('SCRAM-SHA-512');
+    // SCRAM's server side needs a login context, but no credentials: users live in the cluster's metadata.
+    expect(p['listener.name.wan.scram-sha-512.sasl.jaas.config']).toBe('org.apache.kafka.common.security.scram.ScramLoginModule required;');
+    expect(Object.keys(p).filter((k) => /plain/i.test(k))).toEqual([]);
     expect(p['listener.name.wan.ssl.keystore.password']).toBe('${env:KAFKA_TLS_KEYSTORE_PASSWORD}');
-    expect(p['listener.name.wan.plain.sasl.jaas.config']).toContain('user_ddnn="${env:KAFKA_WAN_PASSWORD}"');
     expect(p['config.providers']).toBe('env');
     const env = get('StatefulSet', 'kafka').spec.template.spec.containers[0].env;
-    expect(env).toContainEqual({ name: 'KAFKA_WAN_PASSWORD', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } });
+    expect(env).toContainEqual({ name: 'KAFKA_TLS_KEYSTORE_PASSWORD', valueFrom: { secretKeyRef: { name: 'tls', key: 'keystore-password' } } });
     expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
-    expect(referenceProblems(objects, ['tls', 'creds'])).toEqual([]);
+    expect(referenceProblems(objects, ['tls'])).toEqual([]);
+  });
+
+  test.each([
+    ['kraft', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer'],
+    ['zookeeper', 'kafka.security.authorizer.AclAuthorizer'],
+  ] as const)('a secured %s cluster denies what no ACL allows; the in-namespace PLAINTEXT principal is the super user', (coordination, authorizer) => {
+    const { get } = synth({ coordination, wanSecurity: { tlsSecretName: 'tls' } });
+    const p = props(get('ConfigMap', 'kafka-config').data['server-1.properties']);
+    expect(p['authorizer.class.name']).toBe(authorizer);
+    expect(p['super.users']).toBe('User:ANONYMOUS');
+    expect(p['allow.everyone.if.no.acl.found']).toBe('false');
+    expect(p['inter.broker.listener.name']).toBe('INTERNAL');
+  });
+
+  test('without wanSecurity there is no authorizer (PLAINTEXT test setups)', () => {
+    const { get } = synth({});
+    const p = props(get('ConfigMap', 'kafka-config').data['server-0.properties']);
+    expect(p['listener.security.protocol.map']).toContain('WAN:PLAINTEXT');
+    expect(p['authorizer.class.name']).toBeUndefined();
   });
 
   test('secure, probed and spread by default', () => {

@@ -60,7 +60,10 @@ describe('MirrorMaker2', () => {
   test('SASL_SSL to the remote cluster with credentials from Secrets through the env config provider', () => {
     const { p, objects } = synth();
     expect(p['edge.security.protocol']).toBe('SASL_SSL');
-    expect(p['edge.sasl.jaas.config']).toContain('password="${env:MM2_EDGE_PASSWORD}"');
+    expect(p['edge.sasl.mechanism']).toBe('SCRAM-SHA-512');
+    expect(p['edge.sasl.jaas.config']).toBe(
+      'org.apache.kafka.common.security.scram.ScramLoginModule required username="${env:MM2_EDGE_USERNAME}" password="${env:MM2_EDGE_PASSWORD}";',
+    );
     expect(p['edge.ssl.truststore.location']).toBe('/etc/mm2/ca/edge/ca.crt');
     expect(p['cloud.security.protocol']).toBeUndefined();
     expect(referenceProblems(objects, ['kafka-edge-client', 'kafka-edge-ca'])).toEqual([]);
