@@ -3,30 +3,14 @@
  * worker-process.ts in its own process group (a terminal's Ctrl-C reaches only the main job, which stops things in
  * order) with an IPC channel whose closing stops the child if the main job dies without cleaning up.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { OwnedChild } from '../process/owned-child';
 import { WORKER_LAUNCH_ENV, type WorkerFailedMessage, type WorkerReadyMessage } from './worker-process';
 import type { WorkerLaunch } from './wiring';
 
 const ENTRY = path.join(__dirname, 'worker-process.ts');
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-/** On any exit of the main job, SIGKILL what is still running (a synchronous last resort). */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const c of live) {
-      try {
-        c.kill('SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-  });
-}
 
 export interface WorkerProcess {
   readonly name: string;
@@ -44,7 +28,6 @@ export interface WorkerProcessOptions {
 }
 
 export async function startWorkerProcess(launch: WorkerLaunch, options: WorkerProcessOptions): Promise<WorkerProcess> {
-  installExitHook();
   const out = openSync(options.logFile, 'a');
   const config = { ...launch.config, backend: options.backend, httpPort: -1, logLevel: 'info', clientId: `ddnn-${launch.name}` };
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
@@ -54,13 +37,8 @@ export async function startWorkerProcess(launch: WorkerLaunch, options: WorkerPr
   });
   closeSync(out);
   if (child.pid === undefined) throw new Error(`worker ${launch.name}: could not start ${process.execPath}`);
-  live.add(child);
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => {
-      live.delete(child);
-      resolve(code ?? signal ?? 'unknown');
-    }),
-  );
+  // On any exit of the main job, what is still running is SIGKILLed (a synchronous last resort).
+  const owned = new OwnedChild(child);
 
   const timeoutMs = options.readyTimeoutMs ?? 120_000;
   let timer: NodeJS.Timeout | undefined;
@@ -70,10 +48,9 @@ export async function startWorkerProcess(launch: WorkerLaunch, options: WorkerPr
       if (m.type === 'ready') resolve(m);
       else reject(new Error(`worker ${launch.name} failed to start: ${m.error.split('\n')[0]}; see ${options.logFile}`));
     });
-    void exited.then((c) => reject(new Error(`worker ${launch.name} exited (${c}) during start; see ${options.logFile}\n${tail(options.logFile)}`)));
+    void owned.exited.then((c) => reject(new Error(`worker ${launch.name} exited (${c}) during start; see ${options.logFile}\n${tail(options.logFile)}`)));
   }).catch(async (e) => {
-    child.kill('SIGKILL');
-    await exited;
+    await owned.kill();
     throw e;
   }).finally(() => clearTimeout(timer));
 
@@ -82,17 +59,7 @@ export async function startWorkerProcess(launch: WorkerLaunch, options: WorkerPr
     pid: child.pid,
     ready,
     logFile: options.logFile,
-    async stop(graceMs = 10_000) {
-      if (!live.has(child)) return;
-      child.kill('SIGTERM');
-      let t: NodeJS.Timeout | undefined;
-      const r = await Promise.race([exited, new Promise((res) => (t = setTimeout(() => res('timeout'), graceMs)))]);
-      clearTimeout(t);
-      if (r === 'timeout') {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    },
+    stop: (graceMs = 10_000) => owned.stop(graceMs),
   };
 }
 

@@ -5,10 +5,11 @@
  *   Node stops the JVMs in order.
  * - A tiny bash watchdog per JVM polls the JVM's parent pid; once Node is gone (even SIGKILLed, which
  *   runs no handler) the JVM is re-parented and the watchdog SIGKILLs it.
- * - On a normal Node exit, a synchronous 'exit' hook SIGKILLs whatever is still running.
+ * - On a normal Node exit, a synchronous 'exit' hook SIGKILLs whatever is still running (runtime/process).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { OwnedChild } from '../process/owned-child';
 import type { KafkaDistribution } from './distribution';
 import { renderProperties, log4jProperties } from './broker-settings';
 
@@ -27,23 +28,6 @@ export interface JvmSpec {
   readonly heapMb?: number;
 }
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const c of live) {
-      try {
-        c.kill('SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-  });
-}
-
 // $1 = parent (Node) pid, $2 = JVM pid. Ignores terminal signals; exits when the JVM does.
 const WATCHDOG = `
 trap '' INT HUP
@@ -55,24 +39,14 @@ while [ -r /proc/$2/stat ]; do
 done`;
 
 export class JvmProcess {
-  private readonly child: ChildProcess;
   /** Resolves with the exit code (or signal name) once the JVM has exited. */
   readonly exited: Promise<number | string>;
-  private exitedAt: number | string | undefined;
 
-  private constructor(readonly spec: JvmSpec, child: ChildProcess) {
-    this.child = child;
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        live.delete(child);
-        this.exitedAt = code ?? signal ?? 'unknown';
-        resolve(this.exitedAt);
-      });
-    });
+  private constructor(readonly spec: JvmSpec, private readonly owned: OwnedChild) {
+    this.exited = owned.exited;
   }
 
   static start(dist: KafkaDistribution, spec: JvmSpec): JvmProcess {
-    installExitHook();
     writeFileSync(spec.log4jFile, renderProperties(log4jProperties(spec.logFile)));
     const out = openSync(spec.outFile, 'a');
     const heap = spec.heapMb ?? 384;
@@ -92,38 +66,30 @@ export class JvmProcess {
     const child = spawn(dist.java, jvmArgs, { detached: true, stdio: ['ignore', out, out] });
     closeSync(out);
     if (child.pid === undefined) throw new Error(`${spec.name}: could not start ${dist.java}`);
-    live.add(child);
+    const owned = new OwnedChild(child);
     const dog = spawn('bash', ['-c', WATCHDOG, 'kafka-watchdog', String(process.pid), String(child.pid)], {
       detached: true,
       stdio: 'ignore',
     });
     dog.unref();
-    return new JvmProcess(spec, child);
+    return new JvmProcess(spec, owned);
   }
 
   get pid(): number {
-    return this.child.pid as number;
+    return this.owned.child.pid as number;
   }
 
   get running(): boolean {
-    return this.exitedAt === undefined;
+    return this.owned.running;
   }
 
   /** SIGKILL, as a crash would; resolves once the process is gone. */
-  async kill(): Promise<void> {
-    if (!this.running) return;
-    this.child.kill('SIGKILL');
-    await this.exited;
+  kill(): Promise<void> {
+    return this.owned.kill();
   }
 
   /** SIGTERM (Kafka's clean shutdown), then SIGKILL after `graceMs`. */
-  async stop(graceMs = 10_000): Promise<void> {
-    if (!this.running) return;
-    this.child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), graceMs)));
-    const r = await Promise.race([this.exited, timedOut]);
-    clearTimeout(timer);
-    if (r === 'timeout') await this.kill();
+  stop(graceMs = 10_000): Promise<void> {
+    return this.owned.stop(graceMs);
   }
 }
