@@ -47,11 +47,15 @@ export interface CollectOptions {
   layerOrder?: readonly string[];
 }
 
-/** Nearest-rank percentile of ascending values; NaN for none. */
+/**
+ * Nearest-rank percentile of ascending values: the smallest value with at least p% of the values ≤ it; NaN for
+ * none. Chosen over interpolation so every reported percentile is a response time that was actually observed.
+ */
 export function percentile(sorted: readonly number[], p: number): number {
+  if (p < 0 || p > 100) throw new RangeError(`percentile p (${p}) must be within 0..100`);
   if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1];
 }
 
 export function latencySummary(values: readonly number[]): LatencySummary {

@@ -1,4 +1,5 @@
 /** Summary statistics of response times (pure). */
+import { latencySummary } from '../collector/collect';
 
 export interface LatencyStats {
   readonly count: number;
@@ -11,29 +12,17 @@ export interface LatencyStats {
   readonly max: number;
 }
 
-/**
- * Nearest-rank percentile of an ascending array: the smallest value with at least p% of the values ≤ it.
- * Chosen over interpolation so every reported percentile is a response time that was actually observed.
- */
-export function percentile(sortedAscending: readonly number[], p: number): number {
-  if (p < 0 || p > 100) throw new RangeError(`percentile p (${p}) must be within 0..100`);
-  if (sortedAscending.length === 0) return NaN;
-  const rank = Math.max(1, Math.ceil((p / 100) * sortedAscending.length));
-  return sortedAscending[rank - 1];
-}
-
+/** The collector's summary (runtime/collector, nearest-rank percentiles) under the report's names, plus the minimum. */
 export function latencyStats(valuesMs: readonly number[]): LatencyStats {
-  const sorted = [...valuesMs].sort((a, b) => a - b);
-  const count = sorted.length;
-  const sum = sorted.reduce((s, v) => s + v, 0);
+  const s = latencySummary(valuesMs);
   return {
-    count,
-    avg: count === 0 ? NaN : sum / count,
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
-    min: count === 0 ? NaN : sorted[0],
-    max: count === 0 ? NaN : sorted[count - 1],
+    count: s.count,
+    avg: s.avgMs,
+    p50: s.p50Ms,
+    p95: s.p95Ms,
+    p99: s.p99Ms,
+    min: s.count === 0 ? NaN : valuesMs.reduce((m, v) => Math.min(m, v), Infinity),
+    max: s.maxMs,
   };
 }
 

@@ -72,6 +72,16 @@ describe('collector', () => {
     expect(latencySummary([]).count).toBe(0);
   });
 
+  test('percentiles are observed values by nearest rank; p outside 0..100 is rejected', () => {
+    const v = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    expect(percentile(v, 50)).toBe(5);
+    expect(percentile(v, 95)).toBe(10);
+    expect(percentile(v, 0)).toBe(1);
+    expect(percentile(v, 100)).toBe(10);
+    expect(() => percentile([1], 101)).toThrow(/0\.\.100/);
+    expect(() => percentile([1], -1)).toThrow(/0\.\.100/);
+  });
+
   test('an empty run reports NaN accuracy rather than a made-up number', () => {
     const r = collect([]);
     expect(r.accuracy).toBeNaN();
