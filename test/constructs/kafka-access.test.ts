@@ -84,7 +84,9 @@ describe('KafkaAccess', () => {
     expect(() => synth(bad as Partial<KafkaAccessProps>, secure)).toThrow(message);
   });
 
-  test('every object is valid against the Kubernetes schema', () => {
-    expect(synth().objects.flatMap(schemaErrors)).toEqual([]);
+  test('every object is valid against the Kubernetes schema, and the Job matches the snapshot', () => {
+    const { objects, job } = synth();
+    expect(objects.flatMap(schemaErrors)).toEqual([]);
+    expect(job).toMatchSnapshot();
   });
 });

@@ -15,7 +15,7 @@ import { kafkaDistribution } from '../../runtime/kafka/distribution';
 import type { Manifest } from './manifest-checks';
 
 const CHECKER = path.join(__dirname, 'java', 'CheckKafkaConfig.java');
-const SECRETS = { KAFKA_WAN_PASSWORD: 'wan-secret', KAFKA_TLS_KEYSTORE_PASSWORD: 'ks-secret', MM2_EDGE_USERNAME: 'ddnn', MM2_EDGE_PASSWORD: 'edge-secret', MM2_CLOUD_USERNAME: 'ddnn', MM2_CLOUD_PASSWORD: 'cloud-secret' };
+const SECRETS = { KAFKA_TLS_KEYSTORE_PASSWORD: 'ks-secret', MM2_EDGE_USERNAME: 'ddnn-mirror-maker', MM2_EDGE_PASSWORD: 'edge-secret', MM2_CLOUD_USERNAME: 'ddnn-mirror-maker', MM2_CLOUD_PASSWORD: 'cloud-secret' };
 
 /** Writes every properties file of an environment and returns `java` arguments checking them. */
 function writeConfigs(coordination: 'zookeeper' | 'kraft', dir: string): string[] {
@@ -72,21 +72,36 @@ describe('synthesized Kafka configuration, as Apache Kafka reads it', () => {
     expect(file('kraft-edge-server-1.properties')['process.roles']).toMatch(/broker/);
   });
 
-  test('the WAN listener\'s passwords resolve from the Secret-backed env vars', () => {
+  test('the WAN listener is SASL_SSL with SCRAM-SHA-512; its keystore password resolves from the Secret-backed env var', () => {
     const broker = file('zookeeper-edge-server-0.properties');
+    expect(broker['listener.security.protocol.map']).toContain('WAN:SASL_SSL');
     expect(broker['listener.name.wan.ssl.keystore.password']).toBe('ks-secret');
-    expect(broker['listener.name.wan.plain.sasl.jaas.config']).toContain('user_ddnn="wan-secret"');
+    expect(broker['listener.name.wan.sasl.enabled.mechanisms']).toBe('SCRAM-SHA-512');
+    expect(broker['listener.name.wan.scram-sha-512.sasl.jaas.config']).toBe('org.apache.kafka.common.security.scram.ScramLoginModule required;');
+  });
+
+  test('the authorizer fits the coordination mode, with the in-namespace PLAINTEXT principal as super user', () => {
+    expect(file('zookeeper-edge-server-0.properties')['authorizer.class.name']).toBe('kafka.security.authorizer.AclAuthorizer');
+    expect(file('kraft-cloud-server-2.properties')['authorizer.class.name']).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    for (const f of ['zookeeper-edge-server-0.properties', 'kraft-edge-server-0.properties']) {
+      expect(file(f)['super.users']).toBe('User:ANONYMOUS');
+      expect(file(f)['allow.everyone.if.no.acl.found']).toBe('false');
+    }
   });
 
   test('MirrorMaker 2 reaches the remote cluster with resolved SASL credentials, identity names and its topics', () => {
     const intoCloud = file('zookeeper-cloud-mm2.properties');
     expect(intoCloud['source.cluster.alias']).toBe('edge');
     expect(intoCloud['source.cluster.security.protocol']).toBe('SASL_SSL');
-    expect(intoCloud['source.cluster.sasl.jaas.config']).toContain('password="edge-secret"');
+    expect(intoCloud['source.cluster.sasl.mechanism']).toBe('SCRAM-SHA-512');
+    expect(intoCloud['source.cluster.sasl.jaas.config']).toBe(
+      'org.apache.kafka.common.security.scram.ScramLoginModule required username="ddnn-mirror-maker" password="edge-secret";',
+    );
     expect(intoCloud['topics']).toBe('ddnn\\.cloud\\.requests');
     expect(intoCloud['replication.policy.class']).toBe('org.apache.kafka.connect.mirror.IdentityReplicationPolicy');
     const intoEdge = file('kraft-edge-mm2.properties');
     expect(intoEdge['source.cluster.sasl.jaas.config']).toContain('password="cloud-secret"');
-    expect(intoEdge['topics']).toBe('ddnn\\.replies');
+    // paper-ha has 5 devices: one reply topic each.
+    expect(intoEdge['topics']).toBe([0, 1, 2, 3, 4].map((i) => `ddnn\\.replies\\.device-${i}`).join(','));
   });
 });

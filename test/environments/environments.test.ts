@@ -1,6 +1,8 @@
 import {
   EnvironmentSchema,
   InvalidEnvironmentError,
+  deviceIds,
+  deviceSecretName,
   getEnvironment,
   listEnvironments,
   parseEnvironment,
@@ -53,6 +55,17 @@ describe('environments', () => {
     expect(env.devices.count).toBe(5);
   });
 
+  test('devices: named by ids (count follows) or counted (ids device-0…), with the Secret of their SCRAM passwords', () => {
+    const named = parseEnvironment({ ...paperSimple, devices: { ids: ['cam-a', 'cam-b'], secretName: 'site-devices' } });
+    expect(named.devices.count).toBe(2);
+    expect(deviceIds(named)).toEqual(['cam-a', 'cam-b']);
+    expect(deviceSecretName(named)).toBe('site-devices');
+    const counted = getEnvironment('paper-ha-p2');
+    expect(deviceIds(counted)).toEqual(['device-0', 'device-1', 'device-2', 'device-3', 'device-4']);
+    expect(deviceSecretName(counted)).toBe('kafka-device-credentials');
+    expect(parseEnvironment({ ...paperSimple, devices: undefined }).devices.count).toBe(1);
+  });
+
   test('cloud-only runs the whole model in one cloud layer', () => {
     const env = getEnvironment('cloud-only');
     expect(env.layers).toHaveLength(1);
@@ -99,6 +112,13 @@ describe('environments', () => {
       const env = clone(paperHa(1));
       env.layers[0].kafka.quorum = 2;
       expectInvalid(env, 'layers.0.kafka.quorum', /must be odd/);
+    });
+
+    test('devices: ids that are not SCRAM user names, used twice, or disagreeing with count', () => {
+      expectInvalid({ ...clone(paperSimple), devices: { ids: ['ok', 'bad.id'] } }, 'devices.ids.1', /must be 1–64 of \[A-Za-z0-9_-\]/);
+      expectInvalid({ ...clone(paperSimple), devices: { ids: ['cam-1', 'cam-1'] } }, 'devices.ids.1', /device id "cam-1" is used twice/);
+      expectInvalid({ ...clone(paperSimple), devices: { count: 3, ids: ['cam-1', 'cam-2'] } }, 'devices.count', /count \(3\) must equal the number of ids \(2\)/);
+      expectInvalid({ ...clone(paperSimple), devices: { count: 1, secretName: 'Not_A_Name' } }, 'devices.secretName', /DNS label/);
     });
 
     test('unpinned worker image', () => {
