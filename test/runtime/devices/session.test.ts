@@ -1,12 +1,10 @@
 import { DeviceSession, imagesForDevice } from '../../../runtime/devices/session';
-import { decodeRequestHeaders, decodeTensor, encodeAnswerHeaders, RawHeaders } from '../../../runtime/wire';
+import { decodeRequestHeaders, decodeTensor, encodeAnswerHeaders } from '../../../runtime/wire';
+import { consumedHeaders } from '../wire/helpers';
 
 const image = { id: 42, label: 3, pixels: new Uint8Array(32 * 32 * 3).fill(9) };
-function raw(h: Record<string, string>): RawHeaders {
-  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Buffer.from(v)]));
-}
 function answerFor(requestId: string, deviceId = 'device-1') {
-  return raw(
+  return consumedHeaders(
     encodeAnswerHeaders({
       requestId,
       deviceId,
@@ -29,7 +27,7 @@ describe('device session', () => {
     expect(a.requestId).not.toBe(b.requestId);
     expect(a.key).toBe(a.requestId);
     expect(decodeTensor(a.value)).toEqual({ dtype: 'uint8', shape: [32, 32, 3], data: image.pixels });
-    expect(decodeRequestHeaders(raw(a.headers))).toMatchObject({ requestId: a.requestId, deviceId: 'device-1', replyTopic: 'replies.device-1', createdAt: 100 });
+    expect(decodeRequestHeaders(consumedHeaders(a.headers))).toMatchObject({ requestId: a.requestId, deviceId: 'device-1', replyTopic: 'replies.device-1', createdAt: 100 });
     expect(s.pendingCount).toBe(2);
   });
 
@@ -57,7 +55,7 @@ describe('device session', () => {
     const r = s.request(image, 100);
     expect(s.answer(answerFor(r.requestId, 'device-2'), 120)).toEqual({ kind: 'foreign', deviceId: 'device-2' });
     expect(s.answer(answerFor('device-1.old.7'), 120).kind).toBe('unknown');
-    expect(s.answer(raw({ 'ddnn-version': '1' }), 120).kind).toBe('malformed');
+    expect(s.answer(consumedHeaders({ 'ddnn-version': '1' }), 120).kind).toBe('malformed');
     expect([s.foreign, s.unknown, s.malformed, s.pendingCount]).toEqual([1, 1, 1, 1]);
   });
 

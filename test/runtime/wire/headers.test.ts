@@ -8,8 +8,8 @@ import {
   HEADER,
   RawHeaders,
   RequestHeaders,
-  WireError,
 } from '../../../runtime/wire';
+import { consumedHeaders, wireErrorReason } from './helpers';
 
 const request: RequestHeaders = {
   requestId: 'dev-1:42:7f3a',
@@ -19,27 +19,12 @@ const request: RequestHeaders = {
   hops: [],
 };
 
-/** What a Kafka consumer returns: Buffer values. */
-function asConsumed(h: Record<string, string>): RawHeaders {
-  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Buffer.from(v, 'utf8')]));
-}
-
-function reason(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof WireError) return e.reason;
-    throw e;
-  }
-  throw new Error('expected a WireError');
-}
-
 describe('request headers', () => {
   test('round-trip through Buffer values, without optional fields', () => {
     const encoded = encodeRequestHeaders(request);
     expect(encoded[HEADER.version]).toBe('1');
     expect(encoded[HEADER.hops]).toBeUndefined();
-    expect(decodeRequestHeaders(asConsumed(encoded))).toEqual({ ...request, modelVersion: undefined });
+    expect(decodeRequestHeaders(consumedHeaders(encoded))).toEqual({ ...request, modelVersion: undefined });
   });
 
   test('round-trip with model version and hops, keeping microsecond timestamps', () => {
@@ -48,7 +33,7 @@ describe('request headers', () => {
       modelVersion: 'sha256-abc123',
       hops: [{ layer: 'edge', inAt: 1764139200125.001, outAt: 1764139200131.25, modelMs: 4.5 }],
     };
-    expect(decodeRequestHeaders(asConsumed(encodeRequestHeaders(h)))).toEqual(h);
+    expect(decodeRequestHeaders(consumedHeaders(encodeRequestHeaders(h)))).toEqual(h);
   });
 
   test.each([
@@ -60,7 +45,7 @@ describe('request headers', () => {
   ])('rejects a request without %s', (name, expected) => {
     const h = encodeRequestHeaders(request);
     delete h[name];
-    expect(reason(() => decodeRequestHeaders(asConsumed(h)))).toBe(expected);
+    expect(wireErrorReason(() => decodeRequestHeaders(consumedHeaders(h)))).toBe(expected);
   });
 
   test.each([
@@ -74,16 +59,16 @@ describe('request headers', () => {
     ['malformed hops', HEADER.hops, 'edge,1,2', 'bad-header'],
   ])('rejects %s', (_name, header, value, expected) => {
     const h = { ...encodeRequestHeaders(request), [header]: value };
-    expect(reason(() => decodeRequestHeaders(asConsumed(h)))).toBe(expected);
+    expect(wireErrorReason(() => decodeRequestHeaders(consumedHeaders(h)))).toBe(expected);
   });
 
   test('rejects a header that appears twice rather than guessing which one counts', () => {
-    const raw: RawHeaders = { ...asConsumed(encodeRequestHeaders(request)), [HEADER.replyTopic]: [Buffer.from('a'), Buffer.from('b')] };
-    expect(reason(() => decodeRequestHeaders(raw))).toBe('bad-header');
+    const raw: RawHeaders = { ...consumedHeaders(encodeRequestHeaders(request)), [HEADER.replyTopic]: [Buffer.from('a'), Buffer.from('b')] };
+    expect(wireErrorReason(() => decodeRequestHeaders(raw))).toBe('bad-header');
   });
 
   test('no headers at all is a missing header, not a crash', () => {
-    expect(reason(() => decodeRequestHeaders(undefined))).toBe('missing-header');
+    expect(wireErrorReason(() => decodeRequestHeaders(undefined))).toBe('missing-header');
   });
 });
 
@@ -101,7 +86,7 @@ describe('answer headers', () => {
   };
 
   test('round-trip', () => {
-    expect(decodeAnswerHeaders(asConsumed(encodeAnswerHeaders(answer)))).toEqual(answer);
+    expect(decodeAnswerHeaders(consumedHeaders(encodeAnswerHeaders(answer)))).toEqual(answer);
   });
 
   test.each([
@@ -111,13 +96,13 @@ describe('answer headers', () => {
     [HEADER.topProb, 'NaN'],
   ])('rejects %s=%s', (header, value) => {
     const h = { ...encodeAnswerHeaders(answer), [header]: value };
-    expect(reason(() => decodeAnswerHeaders(asConsumed(h)))).toBe('bad-header');
+    expect(wireErrorReason(() => decodeAnswerHeaders(consumedHeaders(h)))).toBe('bad-header');
   });
 
   test('an answer must say which model version produced it', () => {
     const h = encodeAnswerHeaders(answer);
     delete h[HEADER.modelVersion];
-    expect(reason(() => decodeAnswerHeaders(asConsumed(h)))).toBe('missing-header');
+    expect(wireErrorReason(() => decodeAnswerHeaders(consumedHeaders(h)))).toBe('missing-header');
   });
 });
 
@@ -130,7 +115,7 @@ describe('hops', () => {
   });
 
   test('refuse layer names that would break the list', () => {
-    expect(reason(() => encodeHops([{ layer: 'a;b', inAt: 1, outAt: 2, modelMs: 0 }]))).toBe('bad-header');
-    expect(reason(() => encodeHops([{ layer: 'edge', inAt: NaN, outAt: 2, modelMs: 0 }]))).toBe('bad-header');
+    expect(wireErrorReason(() => encodeHops([{ layer: 'a;b', inAt: 1, outAt: 2, modelMs: 0 }]))).toBe('bad-header');
+    expect(wireErrorReason(() => encodeHops([{ layer: 'edge', inAt: NaN, outAt: 2, modelMs: 0 }]))).toBe('bad-header');
   });
 });

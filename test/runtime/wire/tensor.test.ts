@@ -1,14 +1,5 @@
-import { decodeTensor, encodeTensor, WireError, WIRE_VERSION } from '../../../runtime/wire';
-
-function reason(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof WireError) return e.reason;
-    throw e;
-  }
-  throw new Error('expected a WireError');
-}
+import { decodeTensor, encodeTensor, WIRE_VERSION } from '../../../runtime/wire';
+import { wireErrorReason } from './helpers';
 
 describe('tensor frame', () => {
   test('round-trips a uint8 image byte for byte', () => {
@@ -63,14 +54,14 @@ describe('tensor frame', () => {
     ['NaN in float32', () => decodeTensor(encodeTensor(Float32Array.from([1, NaN]), [2], 'float32')), 'non-finite'],
     ['Infinity in float16', () => decodeTensor(encodeTensor(Float32Array.from([1e6]), [1], 'float16')), 'non-finite'],
   ])('rejects %s', (_name, fn, expected) => {
-    expect(reason(fn)).toBe(expected);
+    expect(wireErrorReason(fn)).toBe(expected);
   });
 
   test('refuses to encode inconsistent tensors', () => {
-    expect(reason(() => encodeTensor(new Uint8Array(5), [2, 3], 'uint8'))).toBe('length-mismatch');
-    expect(reason(() => encodeTensor(new Float32Array(6), [2, 3], 'uint8'))).toBe('bad-dtype');
-    expect(reason(() => encodeTensor(new Uint8Array(0), [], 'uint8'))).toBe('bad-shape');
-    expect(reason(() => encodeTensor(new Uint8Array(3), [1.5, 2], 'uint8'))).toBe('bad-shape');
+    expect(wireErrorReason(() => encodeTensor(new Uint8Array(5), [2, 3], 'uint8'))).toBe('length-mismatch');
+    expect(wireErrorReason(() => encodeTensor(new Float32Array(6), [2, 3], 'uint8'))).toBe('bad-dtype');
+    expect(wireErrorReason(() => encodeTensor(new Uint8Array(0), [], 'uint8'))).toBe('bad-shape');
+    expect(wireErrorReason(() => encodeTensor(new Uint8Array(3), [1.5, 2], 'uint8'))).toBe('bad-shape');
   });
 });
 

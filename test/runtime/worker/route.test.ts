@@ -1,6 +1,7 @@
 import type { SubModelManifest } from '../../../models/manifest';
 import { acceptRequest, AcceptRules, routeSample, RouteContext } from '../../../runtime/worker/route';
-import { decodeAnswerHeaders, decodeRequestHeaders, decodeTensor, encodeRequestHeaders, encodeTensor, RawHeaders, WireError } from '../../../runtime/wire';
+import { decodeAnswerHeaders, decodeRequestHeaders, decodeTensor, encodeRequestHeaders, encodeTensor } from '../../../runtime/wire';
+import { consumedHeaders, wireErrorReason } from '../wire/helpers';
 
 const edge: SubModelManifest = {
   formatVersion: 1,
@@ -20,24 +21,11 @@ const cloud: SubModelManifest = { ...edge, layer: 'cloud', index: 1, input: { sh
 const rules: AcceptRules = { manifest: edge, replyTopicPattern: /^ddnn\.replies\.[A-Za-z0-9_-]+$/ };
 const meta = { requestId: 'r-1', deviceId: 'dev-1', replyTopic: 'ddnn.replies.dev-1', createdAt: 1000, hops: [] };
 
-function raw(h: Record<string, string>): RawHeaders {
-  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Buffer.from(v)]));
-}
 const image = encodeTensor(new Uint8Array(12).fill(200), [2, 2, 3], 'uint8');
-
-function reason(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof WireError) return e.reason;
-    throw e;
-  }
-  throw new Error('expected a WireError');
-}
 
 describe('accepting a request', () => {
   test('a well-formed image for the first layer', () => {
-    const req = acceptRequest(image, raw(encodeRequestHeaders(meta)), rules, 1005);
+    const req = acceptRequest(image, consumedHeaders(encodeRequestHeaders(meta)), rules, 1005);
     expect(req.headers.requestId).toBe('r-1');
     expect(req.tensor.shape).toEqual([2, 2, 3]);
     expect(req.inAt).toBe(1005);
@@ -49,26 +37,26 @@ describe('accepting a request', () => {
     ['garbage bytes', Buffer.from('hello'), meta, 'bad-magic'],
     ['a reply topic outside the allowed pattern', image, { ...meta, replyTopic: 'ddnn.edge.in' }, 'bad-header'],
   ])('rejects %s', (_n, value, headers, expected) => {
-    expect(reason(() => acceptRequest(value, raw(encodeRequestHeaders(headers)), rules, 0))).toBe(expected);
+    expect(wireErrorReason(() => acceptRequest(value, consumedHeaders(encodeRequestHeaders(headers)), rules, 0))).toBe(expected);
   });
 
   test('a fixed answer topic makes the reply-topic pattern irrelevant', () => {
-    const h = raw(encodeRequestHeaders({ ...meta, replyTopic: 'anything' }));
+    const h = consumedHeaders(encodeRequestHeaders({ ...meta, replyTopic: 'anything' }));
     expect(() => acceptRequest(image, h, { ...rules, answerTopic: 'answers' }, 0)).not.toThrow();
   });
 
   test('a later layer accepts float16 or float32 features of its own model version only', () => {
     const cloudRules = { ...rules, manifest: cloud };
     const f16 = encodeTensor(Float32Array.from([1, 2, 3, 4]), [2, 2], 'float16');
-    expect(acceptRequest(f16, raw(encodeRequestHeaders({ ...meta, modelVersion: 'v7' })), cloudRules, 0).tensor.data).toEqual(Float32Array.from([1, 2, 3, 4]));
-    expect(reason(() => acceptRequest(f16, raw(encodeRequestHeaders({ ...meta, modelVersion: 'v6' })), cloudRules, 0))).toBe('model-version-mismatch');
-    expect(reason(() => acceptRequest(f16, raw(encodeRequestHeaders(meta)), cloudRules, 0))).toBe('model-version-mismatch');
-    expect(reason(() => acceptRequest(image, raw(encodeRequestHeaders({ ...meta, modelVersion: 'v7' })), cloudRules, 0))).toBe('wrong-input');
+    expect(acceptRequest(f16, consumedHeaders(encodeRequestHeaders({ ...meta, modelVersion: 'v7' })), cloudRules, 0).tensor.data).toEqual(Float32Array.from([1, 2, 3, 4]));
+    expect(wireErrorReason(() => acceptRequest(f16, consumedHeaders(encodeRequestHeaders({ ...meta, modelVersion: 'v6' })), cloudRules, 0))).toBe('model-version-mismatch');
+    expect(wireErrorReason(() => acceptRequest(f16, consumedHeaders(encodeRequestHeaders(meta)), cloudRules, 0))).toBe('model-version-mismatch');
+    expect(wireErrorReason(() => acceptRequest(image, consumedHeaders(encodeRequestHeaders({ ...meta, modelVersion: 'v7' })), cloudRules, 0))).toBe('wrong-input');
   });
 });
 
 describe('routing one sample', () => {
-  const req = acceptRequest(image, raw(encodeRequestHeaders({ ...meta, hops: [] })), rules, 1005);
+  const req = acceptRequest(image, consumedHeaders(encodeRequestHeaders({ ...meta, hops: [] })), rules, 1005);
   const ctx: RouteContext = { manifest: edge, policy: { criterion: 'max-prob', threshold: 0.8 }, nextTopic: 'cloud-in', featuresDtype: 'float32', modelMs: 2.5, outAt: 1010 };
   const features = Float32Array.from([0.5, 1.5, 2.5, 3.5]);
 
@@ -77,7 +65,7 @@ describe('routing one sample', () => {
     expect(out.destination).toBe('answer');
     expect(out.topic).toBe('ddnn.replies.dev-1');
     expect(out.key).toBe('r-1');
-    const h = decodeAnswerHeaders(raw(out.headers));
+    const h = decodeAnswerHeaders(consumedHeaders(out.headers));
     expect(h).toMatchObject({ requestId: 'r-1', deviceId: 'dev-1', exitLayer: 'edge', classIndex: 1, modelVersion: 'v7' });
     expect(h.topProb).toBeCloseTo(0.9, 6);
     expect(h.hops).toEqual([{ layer: 'edge', inAt: 1005, outAt: 1010, modelMs: 2.5 }]);
@@ -89,7 +77,7 @@ describe('routing one sample', () => {
     expect(out).toMatchObject({ destination: 'next', topic: 'cloud-in', key: 'r-1' });
     const t = decodeTensor(out.value);
     expect(t).toEqual({ dtype: 'float16', shape: [2, 2], data: features });
-    const h = decodeRequestHeaders(raw(out.headers));
+    const h = decodeRequestHeaders(consumedHeaders(out.headers));
     expect(h.modelVersion).toBe('v7');
     expect(h.replyTopic).toBe('ddnn.replies.dev-1');
     expect(h.hops.map((x) => x.layer)).toEqual(['edge']);
@@ -101,10 +89,10 @@ describe('routing one sample', () => {
   });
 
   test('the last layer always answers, however unsure', () => {
-    const fwd = acceptRequest(encodeTensor(features, [2, 2], 'float32'), raw(encodeRequestHeaders({ ...meta, modelVersion: 'v7', hops: [{ layer: 'edge', inAt: 1, outAt: 2, modelMs: 1 }] })), { ...rules, manifest: cloud }, 20);
+    const fwd = acceptRequest(encodeTensor(features, [2, 2], 'float32'), consumedHeaders(encodeRequestHeaders({ ...meta, modelVersion: 'v7', hops: [{ layer: 'edge', inAt: 1, outAt: 2, modelMs: 1 }] })), { ...rules, manifest: cloud }, 20);
     const out = routeSample(fwd, { exit: Float32Array.from([0.34, 0.33, 0.33]) }, { ...ctx, manifest: cloud, nextTopic: undefined });
     expect(out.destination).toBe('answer');
-    const h = decodeAnswerHeaders(raw(out.headers));
+    const h = decodeAnswerHeaders(consumedHeaders(out.headers));
     expect(h.exitLayer).toBe('cloud');
     expect(h.hops.map((x) => x.layer)).toEqual(['edge', 'cloud']);
   });
