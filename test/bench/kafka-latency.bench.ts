@@ -17,6 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ConsumerConfig, Kafka } from 'kafkajs';
+import { percentile } from '../../runtime/collector/collect';
 import { KAFKA_VERSION } from '../../runtime/kafka/broker-settings';
 import { ACKS_ALL, LOW_LATENCY_CONSUMER, LOW_LATENCY_PRODUCER } from '../../runtime/kafka/client-settings';
 import { startCluster, type KafkaCluster } from '../../runtime/kafka/cluster';
@@ -38,10 +39,6 @@ interface Summary {
   readonly p99: number;
   readonly max: number;
   readonly mean: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 function summarize(scenario: string, consumer: string, samples: number[]): Summary {
