@@ -68,23 +68,3 @@ export async function loadTfModel(modelJson: string): Promise<tf.LayersModel | t
   const handler = locationHandler(modelJson);
   return json.format === 'graph-model' ? tf.loadGraphModel(handler) : tf.loadLayersModel(handler);
 }
-
-/** Writes a model as model.json + weights.bin into `dir` (tfjs' file:// saver needs tfjs-node). */
-export async function saveTfModel(model: tf.LayersModel, dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const weights = artifacts.weightData ? Buffer.from(tf.io.CompositeArrayBuffer.join(artifacts.weightData)) : Buffer.alloc(0);
-      const modelJson: tf.io.ModelJSON = {
-        modelTopology: artifacts.modelTopology as object,
-        format: artifacts.format,
-        generatedBy: artifacts.generatedBy,
-        convertedBy: artifacts.convertedBy ?? null,
-        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
-      };
-      await fs.writeFile(path.join(dir, 'model.json'), JSON.stringify(modelJson));
-      await fs.writeFile(path.join(dir, 'weights.bin'), weights);
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    }),
-  );
-}
