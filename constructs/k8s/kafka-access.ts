@@ -5,13 +5,10 @@
  * runs, so no manifest carries one. Like KafkaTopics, the Job's name carries a hash of its script: a changed
  * declaration is a new Job (a changed password is not: delete the Job and re-apply to rotate one).
  */
-import { createHash } from 'crypto';
-import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { SCRAM_MECHANISM } from '../../runtime/kafka/security';
-import { IMAGES, IMAGE_USERS } from '../versions';
+import { kafkaAdminJob } from './kafka-admin-job';
 import type { KafkaCluster } from './kafka-cluster';
-import { RESTRICTED_CONTAINER, resourceBlock, restrictedPodSecurity, scratch, standardLabels } from './pod-defaults';
 
 /** A SCRAM user whose password is the value of `key` in Secret `secretName`. */
 export interface ScramUser {
@@ -101,55 +98,17 @@ export class KafkaAccess extends Construct {
       ),
       '/opt/kafka/bin/kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --list',
     ].join('\n');
-    const digest = createHash('sha256').update(script).digest('hex').slice(0, 8);
-    this.jobName = `${cluster.name}-access-${digest}`;
-    const labels = standardLabels({ name: `${cluster.name}-access`, component: 'kafka-access' });
-    const tmp = scratch('tmp', '/tmp');
-    const logs = scratch('logs', '/var/log/kafka');
-
-    new k8s.KubeJob(this, 'job', {
-      metadata: { name: this.jobName, labels },
-      spec: {
-        // Brokers may still be starting: retry with back-off rather than fail the rollout.
-        backoffLimit: 20,
-        ttlSecondsAfterFinished: 86_400,
-        template: {
-          metadata: { labels },
-          spec: {
-            restartPolicy: 'OnFailure',
-            automountServiceAccountToken: false,
-            securityContext: restrictedPodSecurity(IMAGE_USERS.kafka),
-            containers: [
-              {
-                name: 'apply-access',
-                image: props.image ?? IMAGES.kafka,
-                imagePullPolicy: 'IfNotPresent',
-                command: ['/bin/bash', '-c', script],
-                env: [
-                  { name: 'BOOTSTRAP', value: cluster.bootstrapServers },
-                  { name: 'LOG_DIR', value: '/var/log/kafka' },
-                  { name: 'KAFKA_HEAP_OPTS', value: '-Xmx128m' },
-                ],
-                resources: resourceBlock({ cpu: '100m', memory: '256Mi' }),
-                securityContext: { ...RESTRICTED_CONTAINER, runAsUser: IMAGE_USERS.kafka },
-                volumeMounts: [
-                  ...this.secrets.map((s) => ({ name: volumeOf.get(s.name)!, mountPath: `${SECRET_MOUNT}/${s.name}`, readOnly: true })),
-                  tmp.mount,
-                  logs.mount,
-                ],
-              },
-            ],
-            volumes: [
-              ...this.secrets.map((s) => ({
-                name: volumeOf.get(s.name)!,
-                secret: { secretName: s.name, defaultMode: 0o440, items: s.keys.map((key) => ({ key, path: key })) },
-              })),
-              tmp.volume,
-              logs.volume,
-            ],
-          },
-        },
-      },
+    this.jobName = kafkaAdminJob(this, {
+      cluster,
+      purpose: 'access',
+      containerName: 'apply-access',
+      script,
+      image: props.image,
+      volumeMounts: this.secrets.map((s) => ({ name: volumeOf.get(s.name)!, mountPath: `${SECRET_MOUNT}/${s.name}`, readOnly: true })),
+      volumes: this.secrets.map((s) => ({
+        name: volumeOf.get(s.name)!,
+        secret: { secretName: s.name, defaultMode: 0o440, items: s.keys.map((key) => ({ key, path: key })) },
+      })),
     });
   }
 }

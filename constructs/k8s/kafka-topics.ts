@@ -3,12 +3,9 @@
  * synth time and created in the cluster by a Job running kafka-topics.sh against the internal listener.
  * The Job's name carries a hash of the declarations: Jobs are immutable, so a changed declaration is a new Job.
  */
-import { createHash } from 'crypto';
-import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
-import { IMAGES, IMAGE_USERS } from '../versions';
+import { kafkaAdminJob } from './kafka-admin-job';
 import type { KafkaCluster } from './kafka-cluster';
-import { RESTRICTED_CONTAINER, resourceBlock, restrictedPodSecurity, scratch, standardLabels } from './pod-defaults';
 
 export interface TopicDeclaration {
   readonly name: string;
@@ -83,45 +80,7 @@ export class KafkaTopics extends Construct {
       '}',
     ];
     const script = ['set -e', ...grow, ...commands, '/opt/kafka/bin/kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --describe'].join('\n');
-    const digest = createHash('sha256').update(script).digest('hex').slice(0, 8);
-    this.jobName = `${cluster.name}-topics-${digest}`;
-    const labels = standardLabels({ name: `${cluster.name}-topics`, component: 'kafka-topics' });
-    const tmp = scratch('tmp', '/tmp');
-    const logs = scratch('logs', '/var/log/kafka');
-
-    new k8s.KubeJob(this, 'job', {
-      metadata: { name: this.jobName, labels },
-      spec: {
-        // Brokers may still be starting: retry with back-off rather than fail the rollout.
-        backoffLimit: 20,
-        ttlSecondsAfterFinished: 86_400,
-        template: {
-          metadata: { labels },
-          spec: {
-            restartPolicy: 'OnFailure',
-            automountServiceAccountToken: false,
-            securityContext: restrictedPodSecurity(IMAGE_USERS.kafka),
-            containers: [
-              {
-                name: 'create-topics',
-                image: props.image ?? IMAGES.kafka,
-                imagePullPolicy: 'IfNotPresent',
-                command: ['/bin/bash', '-c', script],
-                env: [
-                  { name: 'BOOTSTRAP', value: cluster.bootstrapServers },
-                  { name: 'LOG_DIR', value: '/var/log/kafka' },
-                  { name: 'KAFKA_HEAP_OPTS', value: '-Xmx128m' },
-                ],
-                resources: resourceBlock({ cpu: '100m', memory: '256Mi' }),
-                securityContext: { ...RESTRICTED_CONTAINER, runAsUser: IMAGE_USERS.kafka },
-                volumeMounts: [tmp.mount, logs.mount],
-              },
-            ],
-            volumes: [tmp.volume, logs.volume],
-          },
-        },
-      },
-    });
+    this.jobName = kafkaAdminJob(this, { cluster, purpose: 'topics', containerName: 'create-topics', script, image: props.image });
   }
 
   /** The declared topic, or an error naming the cluster and the topics it has. */
