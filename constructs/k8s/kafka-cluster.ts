@@ -10,7 +10,7 @@
 import { createHash } from 'crypto';
 import { Chart } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
-import { IntOrString, Quantity } from 'cdk8s-plus-28/lib/imports/k8s';
+import { IntOrString } from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import {
   LISTENER,
@@ -23,6 +23,7 @@ import { IMAGES, IMAGE_USERS } from '../versions';
 import {
   RESTRICTED_CONTAINER,
   type ResourceRequest,
+  dataVolumeClaim,
   jvmHeapOptions,
   resourceBlock,
   restrictedPodSecurity,
@@ -377,16 +378,7 @@ export class KafkaCluster extends Construct {
             volumes,
           },
         },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data', labels },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              storageClassName: props.storageClass,
-              resources: { requests: { storage: Quantity.fromString(props.storage ?? '10Gi') } },
-            },
-          },
-        ],
+        volumeClaimTemplates: [dataVolumeClaim(labels, props.storage ?? '10Gi', props.storageClass)],
       },
     });
 

@@ -80,3 +80,11 @@ export const scratch = (name: string, mountPath: string, sizeLimit = '256Mi') =>
   volume: { name, emptyDir: { sizeLimit: Quantity.fromString(sizeLimit) } } satisfies k8s.Volume,
   mount: { name, mountPath } satisfies k8s.VolumeMount,
 });
+
+/** The `data` volume claim template of a StatefulSet: one ReadWriteOnce volume per pod. */
+export function dataVolumeClaim(labels: Record<string, string>, storage: string, storageClassName?: string): k8s.KubePersistentVolumeClaimProps {
+  return {
+    metadata: { name: 'data', labels },
+    spec: { accessModes: ['ReadWriteOnce'], storageClassName, resources: { requests: { storage: Quantity.fromString(storage) } } },
+  };
+}

@@ -4,13 +4,14 @@
  */
 import { Chart } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
-import { IntOrString, Quantity } from 'cdk8s-plus-28/lib/imports/k8s';
+import { IntOrString } from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { renderProperties, zookeeperProperties } from '../../runtime/kafka/broker-settings';
 import { IMAGES, IMAGE_USERS } from '../versions';
 import {
   RESTRICTED_CONTAINER,
   type ResourceRequest,
+  dataVolumeClaim,
   jvmHeapOptions,
   resourceBlock,
   restrictedPodSecurity,
@@ -167,16 +168,7 @@ export class ZooKeeperEnsemble extends Construct {
             volumes: [{ name: 'config', configMap: { name: config.name } }, tmp.volume, logs.volume, datalog.volume],
           },
         },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data', labels },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              storageClassName: props.storageClass,
-              resources: { requests: { storage: Quantity.fromString(props.storage ?? '5Gi') } },
-            },
-          },
-        ],
+        volumeClaimTemplates: [dataVolumeClaim(labels, props.storage ?? '5Gi', props.storageClass)],
       },
     });
 
