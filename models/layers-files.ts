@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { encodeFloat16 } from '../runtime/wire/float16';
+import { encodeFloat16 } from '../contracts/wire/float16';
 
 export interface SaveOptions {
   /** Store weights as float16 (half the bytes; tfjs decodes them to float32 on load). @default false */

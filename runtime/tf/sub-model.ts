@@ -3,7 +3,7 @@
  * input contract (cast to float32, multiply by `input.scale`) and splits the outputs by role.
  */
 import * as tf from '@tensorflow/tfjs';
-import { SubModelManifest } from '../../models/manifest';
+import { SubModelManifest } from '../../contracts/manifest';
 import { joinLocation, loadTfModel, readJson } from './model-loader';
 
 export interface SampleOutputs {

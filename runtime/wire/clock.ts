@@ -1,7 +1,2 @@
-/**
- * The clock of the wire timestamps: epoch milliseconds with sub-millisecond resolution. `Date.now()` alone
- * has 1 ms steps, too coarse for per-hop overheads on one machine.
- */
-export function epochMs(): number {
-  return performance.timeOrigin + performance.now();
-}
+/** Moved to contracts/wire/clock.ts (the wire format is a contract); this path stays for existing imports. */
+export * from '../../contracts/wire/clock';

@@ -1,6 +1,2 @@
-/** The DDNN wire format, version 1 (see README "Wire format"). */
-export * from './tensor';
-export * from './headers';
-export * from './wire-error';
-export { toFloat16Bits, fromFloat16Bits } from './float16';
-export { epochMs } from './clock';
+/** The DDNN wire format, version 1 (see README "Wire format"): defined in contracts/wire, re-exported for the runtime. */
+export * from '../../contracts/wire';

@@ -4,7 +4,7 @@
  */
 import { hostname } from 'os';
 import { z } from 'zod';
-import type { SubModelManifest } from '../../models/manifest';
+import type { SubModelManifest } from '../../contracts/manifest';
 
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const Topic = z.string().regex(TOPIC, 'must be a Kafka topic name (letters, digits, . _ -; at most 249)');

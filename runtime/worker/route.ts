@@ -3,7 +3,7 @@
  * and turn one sample's model outputs into the record it causes — an answer to the device or a forward of
  * the features to the next layer.
  */
-import type { SubModelManifest } from '../../models/manifest';
+import type { SubModelManifest } from '../../contracts/manifest';
 import {
   decodeRequestHeaders,
   decodeTensor,

@@ -11,7 +11,7 @@
 import { readFileSync } from 'fs';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import pino, { Logger } from 'pino';
-import type { SubModelManifest } from '../../models/manifest';
+import type { SubModelManifest } from '../../contracts/manifest';
 import { BackendInfo, selectBackend } from '../tf/backend';
 import { loadSubModel, SubModel } from '../tf/sub-model';
 import { epochMs, HEADER, WireError } from '../wire';

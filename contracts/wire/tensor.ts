@@ -1,0 +1,121 @@
+/**
+ * Binary tensor frame: the value of every DDNN Kafka record (one sample, no batch dimension).
+ *
+ *   offset  size  field
+ *   0       4     magic "DDNT" (0x44 0x44 0x4E 0x54)
+ *   4       1     wire format version (WIRE_VERSION = 1)
+ *   5       1     dtype: 1 = uint8, 2 = float16, 3 = float32
+ *   6       1     rank r (1…8)
+ *   7       1     flags, must be 0 in version 1
+ *   8       4·r   dims, uint32 little-endian
+ *   8+4r    …     payload: ∏dims elements, little-endian, row-major (C order), nothing after it
+ *
+ * Pure functions only: bytes in, typed arrays out, or a WireError naming what is wrong.
+ */
+import { fromFloat16Bits, toFloat16Bits } from './float16';
+import { WireError } from './wire-error';
+
+export const WIRE_VERSION = 1;
+export const MAGIC = Buffer.from('DDNT', 'ascii');
+export const MAX_RANK = 8;
+const HEADER_BYTES = 8;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+export type WireDtype = 'uint8' | 'float16' | 'float32';
+const DTYPE_CODES: Record<WireDtype, number> = { uint8: 1, float16: 2, float32: 3 };
+const DTYPE_BY_CODE: Record<number, WireDtype | undefined> = { 1: 'uint8', 2: 'float16', 3: 'float32' };
+const DTYPE_BYTES: Record<WireDtype, number> = { uint8: 1, float16: 2, float32: 4 };
+
+/** A decoded tensor. `dtype` is how it travelled; float16 is widened to a Float32Array. */
+export interface WireTensor {
+  dtype: WireDtype;
+  shape: number[];
+  data: Uint8Array | Float32Array;
+}
+
+export function elementCount(shape: readonly number[]): number {
+  return shape.reduce((n, d) => n * d, 1);
+}
+
+/**
+ * Encodes one sample. `dtype` picks the wire type: uint8 data must come as a Uint8Array; float data may be sent
+ * as float32 or float16.
+ */
+export function encodeTensor(data: Uint8Array | Float32Array, shape: readonly number[], dtype: WireDtype): Buffer {
+  if (shape.length < 1 || shape.length > MAX_RANK) {
+    throw new WireError('bad-shape', `rank ${shape.length} must be 1…${MAX_RANK}`);
+  }
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 1 || d > 0xffffffff) throw new WireError('bad-shape', `dimension ${d} is not a positive integer`);
+  }
+  const n = elementCount(shape);
+  if (data.length !== n) throw new WireError('length-mismatch', `shape [${shape}] needs ${n} elements, got ${data.length}`);
+  if (dtype === 'uint8' && !(data instanceof Uint8Array)) throw new WireError('bad-dtype', 'uint8 tensors must be Uint8Array');
+
+  const offset = HEADER_BYTES + 4 * shape.length;
+  const buf = Buffer.alloc(offset + n * DTYPE_BYTES[dtype]);
+  MAGIC.copy(buf, 0);
+  buf.writeUInt8(WIRE_VERSION, 4);
+  buf.writeUInt8(DTYPE_CODES[dtype], 5);
+  buf.writeUInt8(shape.length, 6);
+  buf.writeUInt8(0, 7);
+  shape.forEach((d, i) => buf.writeUInt32LE(d, HEADER_BYTES + 4 * i));
+
+  if (dtype === 'uint8') {
+    buf.set(data, offset);
+  } else if (dtype === 'float32') {
+    const f = data instanceof Float32Array ? data : Float32Array.from(data);
+    if (LITTLE_ENDIAN) buf.set(new Uint8Array(f.buffer, f.byteOffset, f.byteLength), offset);
+    else for (let i = 0; i < n; i++) buf.writeFloatLE(f[i], offset + 4 * i);
+  } else {
+    for (let i = 0; i < n; i++) buf.writeUInt16LE(toFloat16Bits(data[i]), offset + 2 * i);
+  }
+  return buf;
+}
+
+/** Decodes and checks a frame; float payloads must be finite (a NaN in a request is malformed input). */
+export function decodeTensor(bytes: Uint8Array | null | undefined): WireTensor {
+  if (!bytes || bytes.length === 0) throw new WireError('empty', 'record has no value');
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < HEADER_BYTES || !buf.subarray(0, 4).equals(MAGIC)) {
+    throw new WireError('bad-magic', 'value is not a DDNN tensor frame (magic "DDNT" missing)');
+  }
+  const version = buf.readUInt8(4);
+  if (version !== WIRE_VERSION) {
+    throw new WireError('unsupported-version', `wire format version ${version} is not supported (this runtime speaks ${WIRE_VERSION})`);
+  }
+  const dtype = DTYPE_BY_CODE[buf.readUInt8(5)];
+  if (!dtype) throw new WireError('bad-dtype', `unknown dtype code ${buf.readUInt8(5)}`);
+  const rank = buf.readUInt8(6);
+  if (rank < 1 || rank > MAX_RANK) throw new WireError('bad-shape', `rank ${rank} must be 1…${MAX_RANK}`);
+  if (buf.readUInt8(7) !== 0) throw new WireError('bad-flags', `flags ${buf.readUInt8(7)} must be 0 in version ${WIRE_VERSION}`);
+  const offset = HEADER_BYTES + 4 * rank;
+  if (buf.length < offset) throw new WireError('truncated', `frame ends inside its shape (${buf.length} bytes)`);
+  const shape: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const d = buf.readUInt32LE(HEADER_BYTES + 4 * i);
+    if (d === 0) throw new WireError('bad-shape', `dimension ${i} is 0`);
+    shape.push(d);
+  }
+  const n = elementCount(shape);
+  const expected = offset + n * DTYPE_BYTES[dtype];
+  if (buf.length !== expected) {
+    throw new WireError('length-mismatch', `shape [${shape}] ${dtype} needs ${expected} bytes, frame has ${buf.length}`);
+  }
+
+  if (dtype === 'uint8') {
+    return { dtype, shape, data: new Uint8Array(buf.subarray(offset)) };
+  }
+  const data = new Float32Array(n);
+  if (dtype === 'float32') {
+    // Copy into a fresh, aligned buffer: Kafka record buffers are slices at arbitrary byte offsets.
+    if (LITTLE_ENDIAN) new Uint8Array(data.buffer).set(buf.subarray(offset, expected));
+    else for (let i = 0; i < n; i++) data[i] = buf.readFloatLE(offset + 4 * i);
+  } else {
+    for (let i = 0; i < n; i++) data[i] = fromFloat16Bits(buf.readUInt16LE(offset + 2 * i));
+  }
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(data[i])) throw new WireError('non-finite', `element ${i} is ${data[i]}`);
+  }
+  return { dtype, shape, data };
+}

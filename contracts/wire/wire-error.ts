@@ -1,0 +1,26 @@
+/** Why a record was rejected. `reason` is a stable code: it becomes the dead-letter header and a metric label. */
+export type WireErrorReason =
+  | 'empty'
+  | 'bad-magic'
+  | 'unsupported-version'
+  | 'bad-dtype'
+  | 'bad-shape'
+  | 'bad-flags'
+  | 'truncated'
+  | 'length-mismatch'
+  | 'non-finite'
+  | 'missing-header'
+  | 'bad-header'
+  | 'wrong-input'
+  | 'model-version-mismatch'
+  | 'unknown-reply-topic';
+
+export class WireError extends Error {
+  constructor(
+    readonly reason: WireErrorReason,
+    detail: string,
+  ) {
+    super(`${reason}: ${detail}`);
+    this.name = 'WireError';
+  }
+}
