@@ -6,7 +6,7 @@
  */
 import * as path from 'path';
 import { App, Chart, type ChartProps, YamlOutputType } from 'cdk8s';
-import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
+import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { type Environment, type LayerPlan, type LayerSpec, deviceIds, deviceSecretName, kafkaAddressName, planContinuum } from '../environments';
 import { ContinuumFederation, type FederationMember } from './k8s/continuum-federation';

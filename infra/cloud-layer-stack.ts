@@ -17,8 +17,8 @@ import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { GcsBackend, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { KAFKA_PORTS } from '../constructs/k8s/kafka-cluster';
-import { TERRAFORM } from '../constructs/versions';
+import { KAFKA_PORTS } from '../contracts/kafka/ports';
+import { TERRAFORM } from '../contracts/versions';
 import { WORKER_REPOSITORY_ID, modelBucketName } from './shared-cloud-stack';
 import { type Environment, type LayerSpec, cloudResourcePrefix, kafkaAddressName } from '../environments';
 

@@ -11,7 +11,7 @@
  * Pure: returns file contents by relative path; infra/main.ts writes them.
  */
 import { stringify } from 'yaml';
-import { K3S_VERSION } from '../constructs/versions';
+import { K3S_VERSION } from '../contracts/versions';
 import type { Environment, LayerSpec, OnPremNode } from '../environments';
 
 export interface EdgeSiteFile {

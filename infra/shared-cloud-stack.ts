@@ -9,7 +9,7 @@ import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { GcsBackend, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { TERRAFORM } from '../constructs/versions';
+import { TERRAFORM } from '../contracts/versions';
 import type { CloudSpec, Environment } from '../environments';
 
 /** Repository id of the worker images (environments' workerImage.repository ends in `<region>-docker.pkg.dev/<project>/ddnn/worker`). */

@@ -6,28 +6,15 @@
 import { ApiObject, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { SCRAM_MECHANISM } from '../../runtime/kafka/security';
-import { WORKER_ENV } from '../../runtime/worker/config';
-import { IMAGE_USERS } from '../versions';
+import { SCRAM_MECHANISM } from '../../contracts/kafka/security';
+import { WORKER_ENV, WORKER_HTTP } from '../../contracts/worker-env';
+import { IMAGE_USERS } from '../../contracts/versions';
 import type { KafkaTopics } from './kafka-topics';
 import { memoryBytes, standardLabels } from './pod-defaults';
 
 /** Where a model volume (modelLocation pvc://…) is mounted in the worker. */
 const MODEL_MOUNT = '/models';
 
-/** The worker's HTTP surface (runtime/worker): liveness, readiness and Prometheus metrics on one port. */
-export const WORKER_HTTP = { port: 8080, liveness: '/healthz', readiness: '/readyz', metrics: '/metrics' } as const;
-
-/**
- * Env vars carrying credentials for a remote (WAN) Kafka cluster, set from Secrets. runtime/worker/config.ts reads
- * them (with DDNN_KAFKA_SECURITY_SCOPE, which this construct leaves at its default: remote clusters only).
- */
-export const WORKER_KAFKA_SECURITY_ENV = {
-  saslUsername: 'DDNN_KAFKA_SASL_USERNAME',
-  saslPassword: 'DDNN_KAFKA_SASL_PASSWORD',
-  saslMechanism: 'DDNN_KAFKA_SASL_MECHANISM',
-  tlsCaFile: 'DDNN_KAFKA_TLS_CA_FILE',
-} as const;
 
 /** Credentials for a Kafka cluster reached over its WAN listener (SASL_SSL, SCRAM-SHA-512). */
 export interface KafkaClientSecurity {
@@ -170,10 +157,10 @@ export class InferenceLayer extends Construct {
     const caMount = '/etc/ddnn/kafka-ca';
     if (remote?.security) {
       const creds = kplus.Secret.fromSecretName(this, 'kafka-credentials', remote.security.credentialsSecretName);
-      env[WORKER_KAFKA_SECURITY_ENV.saslMechanism] = kplus.EnvValue.fromValue(SCRAM_MECHANISM.toLowerCase());
-      env[WORKER_KAFKA_SECURITY_ENV.saslUsername] = kplus.EnvValue.fromSecretValue({ secret: creds, key: 'username' });
-      env[WORKER_KAFKA_SECURITY_ENV.saslPassword] = kplus.EnvValue.fromSecretValue({ secret: creds, key: 'password' });
-      env[WORKER_KAFKA_SECURITY_ENV.tlsCaFile] = kplus.EnvValue.fromValue(`${caMount}/ca.crt`);
+      env[WORKER_ENV.kafkaSaslMechanism] = kplus.EnvValue.fromValue(SCRAM_MECHANISM.toLowerCase());
+      env[WORKER_ENV.kafkaSaslUsername] = kplus.EnvValue.fromSecretValue({ secret: creds, key: 'username' });
+      env[WORKER_ENV.kafkaSaslPassword] = kplus.EnvValue.fromSecretValue({ secret: creds, key: 'password' });
+      env[WORKER_ENV.kafkaTlsCaFile] = kplus.EnvValue.fromValue(`${caMount}/ca.crt`);
     }
 
     const resources = props.resources ?? { cpu: '1', memory: '2Gi' };

@@ -6,7 +6,7 @@
  * declaration is a new Job (a changed password is not: delete the Job and re-apply to rotate one).
  */
 import { Construct } from 'constructs';
-import { SCRAM_MECHANISM } from '../../runtime/kafka/security';
+import { SCRAM_MECHANISM } from '../../contracts/kafka/security';
 import { kafkaAdminJob } from './kafka-admin-job';
 import type { KafkaCluster } from './kafka-cluster';
 

@@ -3,9 +3,9 @@
  * Its name carries a hash of the script: Jobs are immutable, so a changed declaration becomes a new Job.
  */
 import { createHash } from 'crypto';
-import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
+import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { IMAGES, IMAGE_USERS } from '../versions';
+import { IMAGES, IMAGE_USERS } from '../../contracts/versions';
 import type { KafkaCluster } from './kafka-cluster';
 import { RESTRICTED_CONTAINER, resourceBlock, restrictedPodSecurity, scratch, standardLabels } from './pod-defaults';
 

@@ -3,23 +3,24 @@
  * layer's own clients and a WAN listener per broker for the other layers' clusters and the devices. Coordination
  * is a ZooKeeper ensemble (as the paper deployed) or KRaft (the first `quorum` brokers also act as controllers).
  *
- * Every broker property comes from runtime/kafka/broker-settings.ts, the module the local launcher uses; this
+ * Every broker property comes from contracts/kafka/broker-settings.ts, the module the local launcher uses too; this
  * construct only decides addresses. Each pod reads `server-<ordinal>.properties` from a ConfigMap, so node ids
  * follow the pod ordinal and no property is patched at start-up.
  */
 import { createHash } from 'crypto';
 import { Chart } from 'cdk8s';
-import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
-import { IntOrString } from 'cdk8s-plus-28/lib/imports/k8s';
+import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
   LISTENER,
   type ListenerSpec,
   brokerProperties,
   renderProperties,
-} from '../../runtime/kafka/broker-settings';
-import { SCRAM_MECHANISM } from '../../runtime/kafka/security';
-import { IMAGES, IMAGE_USERS } from '../versions';
+} from '../../contracts/kafka/broker-settings';
+import { kraftClusterId } from '../../contracts/kafka/cluster-id';
+import { KAFKA_PORTS } from '../../contracts/kafka/ports';
+import { SCRAM_MECHANISM } from '../../contracts/kafka/security';
+import { IMAGES, IMAGE_USERS } from '../../contracts/versions';
 import {
   RESTRICTED_CONTAINER,
   type ResourceRequest,
@@ -32,8 +33,6 @@ import {
   standardLabels,
 } from './pod-defaults';
 import { ZooKeeperEnsemble } from './zookeeper-ensemble';
-
-export const KAFKA_PORTS = { internal: 9092, controller: 9093, wan: 9094 } as const;
 
 /** How the WAN listener of each broker is reached from outside the cluster. */
 export type KafkaExternalAccess =
@@ -284,12 +283,12 @@ export class KafkaCluster extends Construct {
                 externalTrafficPolicy: 'Local',
                 loadBalancerSourceRanges: ext.sourceRanges,
                 selector: podSelector,
-                ports: [{ name: 'wan', port, targetPort: IntOrString.fromNumber(KAFKA_PORTS.wan) }],
+                ports: [{ name: 'wan', port, targetPort: k8s.IntOrString.fromNumber(KAFKA_PORTS.wan) }],
               }
             : {
                 type: 'NodePort',
                 selector: podSelector,
-                ports: [{ name: 'wan', port: KAFKA_PORTS.wan, targetPort: IntOrString.fromNumber(KAFKA_PORTS.wan), nodePort: port }],
+                ports: [{ name: 'wan', port: KAFKA_PORTS.wan, targetPort: k8s.IntOrString.fromNumber(KAFKA_PORTS.wan), nodePort: port }],
               },
       });
     }
@@ -358,14 +357,14 @@ export class KafkaCluster extends Construct {
                   ...(coordination === 'kraft' ? [{ name: 'controller', containerPort: KAFKA_PORTS.controller }] : []),
                 ],
                 startupProbe: {
-                  tcpSocket: { port: IntOrString.fromNumber(KAFKA_PORTS.internal) },
+                  tcpSocket: { port: k8s.IntOrString.fromNumber(KAFKA_PORTS.internal) },
                   periodSeconds: 10,
                   // Log recovery after an unclean stop can take minutes.
                   failureThreshold: 60,
                 },
-                readinessProbe: { tcpSocket: { port: IntOrString.fromNumber(KAFKA_PORTS.internal) }, periodSeconds: 10, timeoutSeconds: 5 },
+                readinessProbe: { tcpSocket: { port: k8s.IntOrString.fromNumber(KAFKA_PORTS.internal) }, periodSeconds: 10, timeoutSeconds: 5 },
                 livenessProbe: {
-                  tcpSocket: { port: IntOrString.fromNumber(KAFKA_PORTS.internal) },
+                  tcpSocket: { port: k8s.IntOrString.fromNumber(KAFKA_PORTS.internal) },
                   periodSeconds: 10,
                   timeoutSeconds: 5,
                   failureThreshold: 6,
@@ -385,7 +384,7 @@ export class KafkaCluster extends Construct {
     new k8s.KubePodDisruptionBudget(this, 'pdb', {
       metadata: { name, labels },
       // One broker at a time: with RF 3 / min.insync 2 producers with acks=all keep working.
-      spec: { selector: { matchLabels: this.selector }, maxUnavailable: IntOrString.fromNumber(1) },
+      spec: { selector: { matchLabels: this.selector }, maxUnavailable: k8s.IntOrString.fromNumber(1) },
     });
   }
 }
@@ -405,8 +404,3 @@ function splitHostPort(endpoint: string): { host: string; port: number } {
 }
 
 const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
-
-/** A KRaft cluster id (16 bytes, base64url without padding) derived from a stable name. */
-export function kraftClusterId(seed: string): string {
-  return createHash('sha256').update(`ddnn-kraft:${seed}`).digest().subarray(0, 16).toString('base64url');
-}

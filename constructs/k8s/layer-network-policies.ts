@@ -3,12 +3,11 @@
  * internal listener from this namespace only and the WAN listener from the other layers' address ranges;
  * ZooKeeper talks only to its brokers and peers; workers expose only their HTTP port (probes, metrics).
  */
-import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
-import { IntOrString } from 'cdk8s-plus-28/lib/imports/k8s';
+import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { KAFKA_PORTS, type KafkaCluster } from './kafka-cluster';
-import { WORKER_HTTP } from './inference-layer';
-import { ZOOKEEPER_PORTS } from './zookeeper-ensemble';
+import { KAFKA_PORTS, ZOOKEEPER_PORTS } from '../../contracts/kafka/ports';
+import { WORKER_HTTP } from '../../contracts/worker-env';
+import type { KafkaCluster } from './kafka-cluster';
 
 export interface LayerNetworkPoliciesProps {
   readonly kafka: KafkaCluster;
@@ -18,7 +17,7 @@ export interface LayerNetworkPoliciesProps {
   readonly workerSelectors?: Record<string, string>[];
 }
 
-const tcp = (port: number): k8s.NetworkPolicyPort => ({ protocol: 'TCP', port: IntOrString.fromNumber(port) });
+const tcp = (port: number): k8s.NetworkPolicyPort => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
 
 export class LayerNetworkPolicies extends Construct {
   constructor(scope: Construct, id: string, props: LayerNetworkPoliciesProps) {

@@ -7,12 +7,12 @@
  * continuum runs one instance per source (see constructs/continuum.ts).
  */
 import { createHash } from 'crypto';
-import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
+import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { renderProperties } from '../../runtime/kafka/broker-settings';
-import { mirrorMakerProperties } from '../../runtime/kafka/mirror-maker-settings';
-import { SCRAM_MECHANISM } from '../../runtime/kafka/security';
-import { IMAGES, IMAGE_USERS } from '../versions';
+import { renderProperties } from '../../contracts/kafka/broker-settings';
+import { mirrorMakerProperties } from '../../contracts/kafka/mirror-maker-settings';
+import { SCRAM_MECHANISM } from '../../contracts/kafka/security';
+import { IMAGES, IMAGE_USERS } from '../../contracts/versions';
 import type { KafkaClientSecurity } from './inference-layer';
 import type { KafkaCluster } from './kafka-cluster';
 import type { KafkaTopics } from './kafka-topics';

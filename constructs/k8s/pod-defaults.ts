@@ -2,8 +2,7 @@
  * Secure, production-shaped defaults shared by the constructs that write pod specs directly (the L1 objects from
  * cdk8s-plus-28's imports): restricted security contexts, labels, anti-affinity and resource blocks.
  */
-import { Quantity } from 'cdk8s-plus-28/lib/imports/k8s';
-import type * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
+import { k8s } from 'cdk8s-plus-28';
 
 /** Pod-level context of the Kubernetes "restricted" Pod Security Standard, pinned to the image's user. */
 export function restrictedPodSecurity(uid: number): k8s.PodSecurityContext {
@@ -55,8 +54,8 @@ export interface ResourceRequest {
 
 export function resourceBlock(r: ResourceRequest): k8s.ResourceRequirements {
   return {
-    requests: { cpu: Quantity.fromString(r.cpu), memory: Quantity.fromString(r.memory) },
-    limits: { memory: Quantity.fromString(r.memory) },
+    requests: { cpu: k8s.Quantity.fromString(r.cpu), memory: k8s.Quantity.fromString(r.memory) },
+    limits: { memory: k8s.Quantity.fromString(r.memory) },
   };
 }
 
@@ -77,7 +76,7 @@ export function jvmHeapOptions(memory: string): string {
 
 /** An emptyDir for a path a read-only-root container must write to. */
 export const scratch = (name: string, mountPath: string, sizeLimit = '256Mi') => ({
-  volume: { name, emptyDir: { sizeLimit: Quantity.fromString(sizeLimit) } } satisfies k8s.Volume,
+  volume: { name, emptyDir: { sizeLimit: k8s.Quantity.fromString(sizeLimit) } } satisfies k8s.Volume,
   mount: { name, mountPath } satisfies k8s.VolumeMount,
 });
 
@@ -85,6 +84,6 @@ export const scratch = (name: string, mountPath: string, sizeLimit = '256Mi') =>
 export function dataVolumeClaim(labels: Record<string, string>, storage: string, storageClassName?: string): k8s.KubePersistentVolumeClaimProps {
   return {
     metadata: { name: 'data', labels },
-    spec: { accessModes: ['ReadWriteOnce'], storageClassName, resources: { requests: { storage: Quantity.fromString(storage) } } },
+    spec: { accessModes: ['ReadWriteOnce'], storageClassName, resources: { requests: { storage: k8s.Quantity.fromString(storage) } } },
   };
 }

@@ -3,11 +3,11 @@
  * pure settings the local launcher uses (runtime/kafka/broker-settings.ts), plus the ensemble's server list.
  */
 import { Chart } from 'cdk8s';
-import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
-import { IntOrString } from 'cdk8s-plus-28/lib/imports/k8s';
+import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { renderProperties, zookeeperProperties } from '../../runtime/kafka/broker-settings';
-import { IMAGES, IMAGE_USERS } from '../versions';
+import { renderProperties, zookeeperProperties } from '../../contracts/kafka/broker-settings';
+import { ZOOKEEPER_PORTS } from '../../contracts/kafka/ports';
+import { IMAGES, IMAGE_USERS } from '../../contracts/versions';
 import {
   RESTRICTED_CONTAINER,
   type ResourceRequest,
@@ -40,8 +40,6 @@ export interface ZooKeeperEnsembleProps {
   /** @default 'cluster.local' */
   readonly clusterDomain?: string;
 }
-
-export const ZOOKEEPER_PORTS = { client: 2181, peer: 2888, election: 3888 } as const;
 
 export class ZooKeeperEnsemble extends Construct {
   readonly name: string;
@@ -149,7 +147,7 @@ export class ZooKeeperEnsemble extends Construct {
                   timeoutSeconds: 10,
                 },
                 livenessProbe: {
-                  tcpSocket: { port: IntOrString.fromNumber(ZOOKEEPER_PORTS.client) },
+                  tcpSocket: { port: k8s.IntOrString.fromNumber(ZOOKEEPER_PORTS.client) },
                   initialDelaySeconds: 30,
                   periodSeconds: 10,
                   failureThreshold: 6,
@@ -175,7 +173,7 @@ export class ZooKeeperEnsemble extends Construct {
     new k8s.KubePodDisruptionBudget(this, 'pdb', {
       metadata: { name, labels },
       // Voluntary evictions never take the ensemble below quorum.
-      spec: { selector: { matchLabels: this.selector }, maxUnavailable: IntOrString.fromNumber(Math.max(0, Math.floor((replicas - 1) / 2)) || 1) },
+      spec: { selector: { matchLabels: this.selector }, maxUnavailable: k8s.IntOrString.fromNumber(Math.max(0, Math.floor((replicas - 1) / 2)) || 1) },
     });
   }
 }

@@ -6,7 +6,7 @@
  *   npm run kafka -- fetch
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Coordination } from './broker-settings';
+import type { Coordination } from '../../contracts/kafka/broker-settings';
 import { startCluster, type KafkaCluster } from './cluster';
 import { startContinuum } from './continuum';
 import { kafkaDistribution } from './distribution';

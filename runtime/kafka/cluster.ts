@@ -22,7 +22,7 @@ import {
   type Coordination,
   type ListenerSpec,
   type Properties,
-} from './broker-settings';
+} from '../../contracts/kafka/broker-settings';
 import { clientConfig } from './client-settings';
 import {
   ADMIN_USER,
@@ -39,6 +39,7 @@ import { kafkaDistribution, REPO_ROOT, type KafkaDistribution } from './distribu
 import { JvmProcess } from './jvm-process';
 import { freePorts, waitForPort } from './ports';
 import { createTopics, waitForTopicLeaders, type TopicSpec } from './topics';
+import { kraftClusterId } from '../../contracts/kafka/cluster-id';
 import { WanLink, type WanLinkOptions } from './wan-link';
 
 const HOST = '127.0.0.1';
@@ -295,7 +296,7 @@ export class KafkaCluster {
         }),
       ]);
     } else {
-      const clusterId = kraftClusterId();
+      const clusterId = kraftClusterId(randomBytes(16).toString('hex'));
       for (const s of this.slots) this.formatStorage(s, clusterId);
     }
     for (const s of this.slots) this.launch(s);
@@ -407,16 +408,6 @@ export function startCluster(options: ClusterOptions): Promise<KafkaCluster> {
   return KafkaCluster.start(options);
 }
 
-/**
- * A KRaft cluster id: 16 random bytes, URL-safe base64 without padding, never starting with '-'
- * (like Kafka's Uuid.randomUuid: a leading '-' would read as an option to kafka-storage).
- */
-export function kraftClusterId(): string {
-  for (;;) {
-    const id = randomBytes(16).toString('base64url');
-    if (!id.startsWith('-')) return id;
-  }
-}
 
 function tail(file: string, lines = 15): string {
   try {

@@ -3,7 +3,7 @@
  * carrying chosen topics edge→cloud and cloud→edge under their own names.
  */
 import { rmSync } from 'node:fs';
-import type { Coordination, BrokerTuning } from './broker-settings';
+import type { Coordination, BrokerTuning } from '../../contracts/kafka/broker-settings';
 import { startCluster, type KafkaCluster } from './cluster';
 import { startMirrorMaker2, type MirrorMaker2 } from './mirror-maker';
 import type { LocalSecurityOptions } from './security';

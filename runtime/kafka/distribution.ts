@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { KAFKA_VERSION } from './broker-settings';
+import { KAFKA_VERSION } from '../../contracts/versions';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 const FETCH_SCRIPT = path.join(REPO_ROOT, 'runtime/kafka/fetch-kafka.sh');

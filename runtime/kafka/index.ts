@@ -1,7 +1,7 @@
 /** Local Apache Kafka for continuum-ddnn: clusters, topics, MirrorMaker 2, WAN links and shared settings. */
-export * from './broker-settings';
+export * from '../../contracts/kafka/broker-settings';
 export * from './client-settings';
-export * from './mirror-maker-settings';
+export * from '../../contracts/kafka/mirror-maker-settings';
 export { startCluster, KafkaCluster, type ClusterOptions } from './cluster';
 export { startContinuum, type Continuum, type ContinuumOptions } from './continuum';
 export { startMirrorMaker2, MirrorMaker2, type MirrorMakerOptions } from './mirror-maker';

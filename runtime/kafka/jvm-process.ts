@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { OwnedChild } from '../process/owned-child';
 import type { KafkaDistribution } from './distribution';
-import { renderProperties, log4jProperties } from './broker-settings';
+import { renderProperties, log4jProperties } from '../../contracts/kafka/broker-settings';
 
 export interface JvmSpec {
   /** Short name for messages, e.g. 'edge-broker-1'. */

@@ -6,11 +6,11 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { renderProperties } from './broker-settings';
+import { renderProperties } from '../../contracts/kafka/broker-settings';
 import type { KafkaCluster } from './cluster';
 import { kafkaDistribution, type KafkaDistribution } from './distribution';
 import { JvmProcess } from './jvm-process';
-import { mirrorMakerProperties, type MirrorFlow } from './mirror-maker-settings';
+import { mirrorMakerProperties, type MirrorFlow } from '../../contracts/kafka/mirror-maker-settings';
 import { javaClientSecurity } from './security';
 
 export interface MirrorMakerOptions {

@@ -14,11 +14,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
-import type { Properties } from './broker-settings';
+import type { Properties } from '../../contracts/kafka/broker-settings';
+import { ADMIN_USER, SCRAM_MECHANISM, scramJaas } from '../../contracts/kafka/security';
 
-export const SCRAM_MECHANISM = 'SCRAM-SHA-512';
-/** The broker's own SCRAM user: inter-broker traffic, the launcher's admin client, super user under ACLs. */
-export const ADMIN_USER = 'admin';
+export { ADMIN_USER, SCRAM_MECHANISM, scramJaas };
 
 export interface LocalSecurityOptions {
   /** More SCRAM users (name → password), created with the cluster, e.g. one per device and per worker. */
@@ -83,11 +82,6 @@ export function createLocalPki(dir: string): LocalPki {
     }
   }
   return { caFile: f('ca.crt'), caPem: readFileSync(f('ca.crt'), 'utf8'), keystoreFile: f('broker.p12'), keystorePassword };
-}
-
-/** JAAS line of a SCRAM login. */
-export function scramJaas(username: string, password: string): string {
-  return `org.apache.kafka.common.security.scram.ScramLoginModule required username="${username}" password="${password}";`;
 }
 
 /** Per-listener settings of a SASL_SSL listener (ListenerSpec.security): keystore, mechanism, the broker's own login. */

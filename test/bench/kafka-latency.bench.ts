@@ -18,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ConsumerConfig, Kafka } from 'kafkajs';
 import { percentile } from '../../runtime/collector/collect';
-import { KAFKA_VERSION } from '../../runtime/kafka/broker-settings';
+import { KAFKA_VERSION } from '../../contracts/versions';
 import { ACKS_ALL, LOW_LATENCY_CONSUMER, LOW_LATENCY_PRODUCER } from '../../runtime/kafka/client-settings';
 import { startCluster, type KafkaCluster } from '../../runtime/kafka/cluster';
 import { startContinuum, type Continuum } from '../../runtime/kafka/continuum';

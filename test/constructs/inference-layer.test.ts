@@ -1,5 +1,6 @@
 import { Testing } from 'cdk8s';
-import { InferenceLayer, WORKER_HTTP, WORKER_KAFKA_SECURITY_ENV } from '../../constructs/k8s/inference-layer';
+import { WORKER_HTTP } from '../../contracts/worker-env';
+import { InferenceLayer } from '../../constructs/k8s/inference-layer';
 import { WORKER_ENV, parseWorkerConfig, workerConfigFromEnv } from '../../runtime/worker/config';
 import { clusterWithTopics, find } from './fixtures';
 import { type Manifest, envOf, referenceProblems, schemaErrors, snapshotView } from './manifest-checks';
@@ -100,9 +101,9 @@ describe('InferenceLayer', () => {
     });
     const c = deployment.spec.template.spec.containers[0];
     expect(envOf(c)[WORKER_ENV.nextBrokers]).toBe('kafka-0.cloud.example:9094');
-    expect(envOf(c)[WORKER_KAFKA_SECURITY_ENV.saslMechanism]).toBe('scram-sha-512');
-    expect(c.env).toContainEqual({ name: WORKER_KAFKA_SECURITY_ENV.saslUsername, valueFrom: { secretKeyRef: { name: 'cloud-client', key: 'username' } } });
-    expect(c.env).toContainEqual({ name: WORKER_KAFKA_SECURITY_ENV.saslPassword, valueFrom: { secretKeyRef: { name: 'cloud-client', key: 'password' } } });
+    expect(envOf(c)[WORKER_ENV.kafkaSaslMechanism]).toBe('scram-sha-512');
+    expect(c.env).toContainEqual({ name: WORKER_ENV.kafkaSaslUsername, valueFrom: { secretKeyRef: { name: 'cloud-client', key: 'username' } } });
+    expect(c.env).toContainEqual({ name: WORKER_ENV.kafkaSaslPassword, valueFrom: { secretKeyRef: { name: 'cloud-client', key: 'password' } } });
     expect(c.volumeMounts).toContainEqual({ name: 'kafka-ca', mountPath: '/etc/ddnn/kafka-ca', readOnly: true });
     expect(referenceProblems(objects, ['cloud-client', 'cloud-ca'])).toEqual([]);
     expect(referenceProblems(objects).join()).toMatch(/undeclared Secret cloud-client/);

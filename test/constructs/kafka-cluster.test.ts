@@ -1,6 +1,7 @@
 import { Testing } from 'cdk8s';
-import { KafkaCluster, kraftClusterId } from '../../constructs/k8s/kafka-cluster';
-import { IMAGES } from '../../constructs/versions';
+import { kraftClusterId } from '../../contracts/kafka/cluster-id';
+import { KafkaCluster } from '../../constructs/k8s/kafka-cluster';
+import { IMAGES } from '../../contracts/versions';
 import { type Manifest, referenceProblems, schemaErrors, snapshotView } from './manifest-checks';
 
 const nodePort = { type: 'NodePort' as const, host: '203.0.113.7' };

@@ -15,7 +15,7 @@ import { paperHa } from '../../environments/paper-ha';
 import { CloudLayerStack } from '../../infra/cloud-layer-stack';
 import { buildInfra, edgeCidrsOf } from '../../infra/main';
 import { SharedCloudStack } from '../../infra/shared-cloud-stack';
-import { TERRAFORM } from '../../constructs/versions';
+import { TERRAFORM } from '../../contracts/versions';
 
 Testing.setupJest();
 
@@ -81,7 +81,7 @@ describe('CloudLayerStack', () => {
     expect(cloudStack('paper-ha-p1', env).json.terraform.backend).toEqual({ gcs: { bucket: 'tf-state', prefix: 'continuum-ddnn/paper-ha-p1' } });
   });
 
-  test('the provider version comes from constructs/versions.ts', () => {
+  test('the provider version comes from contracts/versions.ts', () => {
     expect(cloudStack('paper-simple').json.terraform.required_providers.google).toEqual(TERRAFORM.googleProvider);
   });
 

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdktf';
 import { parse } from 'yaml';
-import { K3S_VERSION, KUBERNETES_VERSION } from '../../constructs/versions';
+import { K3S_VERSION, KUBERNETES_VERSION } from '../../contracts/versions';
 import { getEnvironment, parseEnvironment } from '../../environments';
 import { paperHa } from '../../environments/paper-ha';
 import { K3S_TOKEN_FILE, edgeSiteBundle } from '../../infra/edge-site';

@@ -1,5 +1,5 @@
-import { brokerProperties, LISTENER } from '../../runtime/kafka/broker-settings';
-import { mirrorMakerProperties } from '../../runtime/kafka/mirror-maker-settings';
+import { brokerProperties, LISTENER } from '../../contracts/kafka/broker-settings';
+import { mirrorMakerProperties } from '../../contracts/kafka/mirror-maker-settings';
 import {
   brokerSecurityProperties,
   checkUsers,

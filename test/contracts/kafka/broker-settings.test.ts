@@ -4,7 +4,7 @@ import {
   renderProperties,
   zookeeperProperties,
   type ListenerSpec,
-} from '../../runtime/kafka/broker-settings';
+} from '../../../contracts/kafka/broker-settings';
 
 const listeners: ListenerSpec[] = [
   { name: 'INTERNAL', bind: { host: '127.0.0.1', port: 9092 } },

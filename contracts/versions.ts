@@ -1,6 +1,6 @@
 /**
- * Every version the infrastructure code couples to, in one place, so that a move (cdk8s-plus-28 → a supported
- * line, cdktf → its fork, a Kafka upgrade) is a change of this file and a re-synth.
+ * Every version the project couples to, in one place (constructs, infra and the runtime all read it), so that a
+ * move (cdk8s-plus-28 → a supported line, cdktf → its fork, a Kafka upgrade) is a change of this file and a re-synth.
  *
  * Images are pinned by exact version tag; add `@sha256:…` digests here once they are mirrored into the project's
  * registry (digests cannot be resolved from these machines).
@@ -9,14 +9,20 @@
 /** Kubernetes minor the manifests target (cdk8s-plus-28's API level). */
 export const KUBERNETES_VERSION = '1.28';
 
-/** Apache Kafka line: the local launcher fetches the same version from Maven Central (runtime/kafka/pom.xml). */
+/**
+ * Apache Kafka, everywhere: the broker image, the local launcher's jars (runtime/kafka/pom.xml resolves the same
+ * version from Maven Central; test/contracts/versions.test.ts checks that they agree) and the benchmarks' records.
+ */
 export const KAFKA_VERSION = '3.9.1';
+
+/** The ZooKeeper release Kafka 3.9 is built and tested against (image and pom.xml). */
+export const ZOOKEEPER_VERSION = '3.8.4';
 
 export const IMAGES = {
   /** Official Apache image: ships /opt/kafka (broker, ZooKeeper-mode broker, tools, MirrorMaker 2); runs as appuser (1000). */
   kafka: `apache/kafka:${KAFKA_VERSION}`,
-  /** Official ZooKeeper image; 3.8.4 is the ZooKeeper release Kafka 3.9 is built and tested against. */
-  zookeeper: 'zookeeper:3.8.4',
+  /** Official ZooKeeper image. */
+  zookeeper: `zookeeper:${ZOOKEEPER_VERSION}`,
 } as const;
 
 /** UIDs the images run as; pods pin them so `runAsNonRoot` can be verified by the kubelet. */

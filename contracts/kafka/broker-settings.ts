@@ -1,12 +1,10 @@
 /**
- * The single source of Kafka broker, ZooKeeper and MirrorMaker 2 properties.
+ * The single source of Kafka broker and ZooKeeper properties (MirrorMaker 2's are in mirror-maker-settings.ts).
  *
- * Pure functions only (no fs, no process, no env): the local launcher writes their output to
+ * Pure functions only (no fs, no process, no env): the local launcher (runtime/kafka) writes their output to
  * `server.properties` files, and the cdk8s constructs render the very same maps into Kubernetes
  * manifests, so a setting changed here changes both places.
  */
-
-export const KAFKA_VERSION = '3.9.1';
 
 export type Coordination = 'zookeeper' | 'kraft';
 export type KraftRole = 'broker' | 'controller';

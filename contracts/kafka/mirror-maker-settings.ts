@@ -1,5 +1,5 @@
 /**
- * MirrorMaker 2 (dedicated mode) properties: pure, shared by the local launcher and the cdk8s constructs.
+ * MirrorMaker 2 (dedicated mode) properties: pure, shared by the local launcher (runtime/kafka) and the cdk8s constructs.
  *
  * Topics keep their names across clusters (IdentityReplicationPolicy). Identity names cannot tell an
  * original from a replica, so a topic mirrored both ways would loop forever: each direction must carry
@@ -17,6 +17,7 @@ export interface MirrorClusterSpec {
   readonly security?: Readonly<Record<string, string>>;
 }
 
+/** Topics one MirrorMaker 2 flow copies from `source` to `target` (cluster aliases). */
 export interface MirrorFlow {
   readonly source: string;
   readonly target: string;

@@ -1,4 +1,4 @@
-import { mirrorMakerProperties } from '../../runtime/kafka/mirror-maker-settings';
+import { mirrorMakerProperties } from '../../../contracts/kafka/mirror-maker-settings';
 
 const clusters = [
   { alias: 'edge', bootstrapServers: 'e:1', brokers: 1 },
