@@ -21,7 +21,16 @@ export const HEADER = {
   dlqSource: 'ddnn-dlq-source',
   /** set when a dead letter's value was cut to fit the topic: the original size in bytes */
   dlqOriginalBytes: 'ddnn-dlq-original-bytes',
+  /** set when a dead letter's headers were dropped to fit the topic: their count and size */
+  dlqOriginalHeaders: 'ddnn-dlq-original-headers',
 } as const;
+
+/**
+ * The window a request's `ddnn-created-at` must fall in, relative to the worker's clock: at most this far in the
+ * future (clock skew between a device and the continuum) and at most this old (a request replayed from the log after
+ * a long outage is still served). Outside it the request is dead-lettered instead of poisoning latency metrics.
+ */
+export const CREATED_AT_WINDOW = { maxFutureMs: 5 * 60_000, maxAgeMs: 7 * 24 * 3_600_000 } as const;
 
 /** One worker's pass over a request: wall-clock epoch milliseconds (fractional) and the model time of its batch. */
 export interface Hop {
@@ -54,7 +63,7 @@ export interface AnswerHeaders extends RequestHeaders {
 }
 
 /** What kafkajs (and most clients) hand over: Buffer values, possibly repeated keys. */
-export type RawHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+export type RawHeaders = Record<string, Buffer | string | null | (Buffer | string | null)[] | undefined>;
 
 const ID = /^[\x21-\x7e]{1,200}$/; // printable ASCII, no spaces: ids end up in logs and keys
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/; // Kafka's legal topic characters
@@ -82,7 +91,8 @@ export function encodeAnswerHeaders(h: AnswerHeaders): Record<string, string> {
   };
 }
 
-export function decodeRequestHeaders(raw: RawHeaders | undefined): RequestHeaders {
+/** `now` (epoch ms) checks created-at against CREATED_AT_WINDOW; leave it out to accept any positive time. */
+export function decodeRequestHeaders(raw: RawHeaders | undefined, now?: number): RequestHeaders {
   const get = reader(raw ?? {});
   const version = get(HEADER.version, true);
   if (version !== String(WIRE_VERSION)) {
@@ -91,7 +101,7 @@ export function decodeRequestHeaders(raw: RawHeaders | undefined): RequestHeader
   const requestId = matching(get(HEADER.requestId, true)!, ID, HEADER.requestId);
   const deviceId = matching(get(HEADER.deviceId, true)!, ID, HEADER.deviceId);
   const replyTopic = matching(get(HEADER.replyTopic, true)!, TOPIC, HEADER.replyTopic);
-  const createdAt = parseMs(get(HEADER.createdAt, true)!, HEADER.createdAt);
+  const createdAt = parseCreatedAt(get(HEADER.createdAt, true)!, now);
   const modelVersion = get(HEADER.modelVersion, false);
   if (modelVersion !== undefined) matching(modelVersion, ID, HEADER.modelVersion);
   const hopsText = get(HEADER.hops, false);
@@ -141,6 +151,21 @@ export function decodeHops(text: string): Hop[] {
 function formatMs(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) throw new WireError('bad-header', `timestamp ${ms} must be a finite, non-negative number`);
   return String(Math.round(ms * 1000) / 1000);
+}
+
+const DECIMAL = /^\d{1,16}(\.\d{1,9})?$/;
+
+/** A positive decimal number of epoch ms (no sign, exponent or hex), inside CREATED_AT_WINDOW of `now`. */
+function parseCreatedAt(text: string, now: number | undefined): number {
+  const v = Number(text);
+  if (!DECIMAL.test(text) || !(v > 0)) throw new WireError('bad-header', `${HEADER.createdAt}=${text.slice(0, 40)} is not a positive decimal number of epoch milliseconds`);
+  if (now !== undefined && (v > now + CREATED_AT_WINDOW.maxFutureMs || v < now - CREATED_AT_WINDOW.maxAgeMs)) {
+    throw new WireError(
+      'bad-header',
+      `${HEADER.createdAt}=${text} is outside [now − ${CREATED_AT_WINDOW.maxAgeMs / 3_600_000} h, now + ${CREATED_AT_WINDOW.maxFutureMs / 60_000} min] of this worker's clock`,
+    );
+  }
+  return v;
 }
 
 function parseMs(text: string, name: string): number {

@@ -4,11 +4,16 @@
  *   offset  size  field
  *   0       4     magic "DDNT" (0x44 0x44 0x4E 0x54)
  *   4       1     wire format version (WIRE_VERSION = 1)
- *   5       1     dtype: 1 = uint8, 2 = float16, 3 = float32
+ *   5       1     dtype: 1 = uint8, 2 = float16, 3 = float32, 4 = int8 (8-bit affine per channel, below)
  *   6       1     rank r (1…8)
  *   7       1     flags, must be 0 in version 1
  *   8       4·r   dims, uint32 little-endian
  *   8+4r    …     payload: ∏dims elements, little-endian, row-major (C order), nothing after it
+ *
+ * int8 (dtype 4) quantizes a float tensor per channel (the last dimension, C): the payload starts with C float32
+ * minimums and C float32 steps, then one unsigned byte q per element; the value is min[c] + q · step[c]. A feature
+ * map after ReLU spans very different ranges per channel, so per-channel steps keep the error far below a step of
+ * the whole tensor's range. 4× fewer bytes than float32, 2× fewer than float16.
  *
  * Pure functions only: bytes in, typed arrays out, or a WireError naming what is wrong.
  */
@@ -21,10 +26,15 @@ export const MAX_RANK = 8;
 const HEADER_BYTES = 8;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-export type WireDtype = 'uint8' | 'float16' | 'float32';
-const DTYPE_CODES: Record<WireDtype, number> = { uint8: 1, float16: 2, float32: 3 };
-const DTYPE_BY_CODE: Record<number, WireDtype | undefined> = { 1: 'uint8', 2: 'float16', 3: 'float32' };
-const DTYPE_BYTES: Record<WireDtype, number> = { uint8: 1, float16: 2, float32: 4 };
+export type WireDtype = 'uint8' | 'float16' | 'float32' | 'int8';
+const DTYPE_CODES: Record<WireDtype, number> = { uint8: 1, float16: 2, float32: 3, int8: 4 };
+const DTYPE_BY_CODE: Record<number, WireDtype | undefined> = { 1: 'uint8', 2: 'float16', 3: 'float32', 4: 'int8' };
+const DTYPE_BYTES: Record<WireDtype, number> = { uint8: 1, float16: 2, float32: 4, int8: 1 };
+
+/** Bytes of a payload: the elements, plus the per-channel minimums and steps of int8. */
+function payloadBytes(dtype: WireDtype, shape: readonly number[]): number {
+  return elementCount(shape) * DTYPE_BYTES[dtype] + (dtype === 'int8' ? 8 * shape[shape.length - 1] : 0);
+}
 
 /** A decoded tensor. `dtype` is how it travelled; float16 is widened to a Float32Array. */
 export interface WireTensor {
@@ -53,7 +63,7 @@ export function encodeTensor(data: Uint8Array | Float32Array, shape: readonly nu
   if (dtype === 'uint8' && !(data instanceof Uint8Array)) throw new WireError('bad-dtype', 'uint8 tensors must be Uint8Array');
 
   const offset = HEADER_BYTES + 4 * shape.length;
-  const buf = Buffer.alloc(offset + n * DTYPE_BYTES[dtype]);
+  const buf = Buffer.alloc(offset + payloadBytes(dtype, shape));
   MAGIC.copy(buf, 0);
   buf.writeUInt8(WIRE_VERSION, 4);
   buf.writeUInt8(DTYPE_CODES[dtype], 5);
@@ -67,10 +77,36 @@ export function encodeTensor(data: Uint8Array | Float32Array, shape: readonly nu
     const f = data instanceof Float32Array ? data : Float32Array.from(data);
     if (LITTLE_ENDIAN) buf.set(new Uint8Array(f.buffer, f.byteOffset, f.byteLength), offset);
     else for (let i = 0; i < n; i++) buf.writeFloatLE(f[i], offset + 4 * i);
-  } else {
+  } else if (dtype === 'float16') {
     for (let i = 0; i < n; i++) buf.writeUInt16LE(toFloat16Bits(data[i]), offset + 2 * i);
+  } else {
+    quantize(data, shape[shape.length - 1], buf, offset);
   }
   return buf;
+}
+
+/** Per-channel affine 8-bit quantization into `buf` at `offset`: C mins, C steps, then the codes. */
+function quantize(data: Uint8Array | Float32Array, channels: number, buf: Buffer, offset: number): void {
+  const min = new Float32Array(channels).fill(Infinity);
+  const max = new Float32Array(channels).fill(-Infinity);
+  for (let i = 0; i < data.length; i++) {
+    const c = i % channels;
+    const v = data[i];
+    if (!Number.isFinite(v)) throw new WireError('non-finite', `element ${i} is ${v}`);
+    if (v < min[c]) min[c] = v;
+    if (v > max[c]) max[c] = v;
+  }
+  const step = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) step[c] = max[c] > min[c] ? (max[c] - min[c]) / 255 : 0;
+  for (let c = 0; c < channels; c++) {
+    buf.writeFloatLE(min[c], offset + 4 * c);
+    buf.writeFloatLE(step[c], offset + 4 * (channels + c));
+  }
+  const codes = offset + 8 * channels;
+  for (let i = 0; i < data.length; i++) {
+    const c = i % channels;
+    buf[codes + i] = step[c] === 0 ? 0 : Math.round((data[i] - min[c]) / step[c]);
+  }
 }
 
 /** Decodes and checks a frame; float payloads must be finite (a NaN in a request is malformed input). */
@@ -98,7 +134,7 @@ export function decodeTensor(bytes: Uint8Array | null | undefined): WireTensor {
     shape.push(d);
   }
   const n = elementCount(shape);
-  const expected = offset + n * DTYPE_BYTES[dtype];
+  const expected = offset + payloadBytes(dtype, shape);
   if (buf.length !== expected) {
     throw new WireError('length-mismatch', `shape [${shape}] ${dtype} needs ${expected} bytes, frame has ${buf.length}`);
   }
@@ -111,8 +147,18 @@ export function decodeTensor(bytes: Uint8Array | null | undefined): WireTensor {
     // Copy into a fresh, aligned buffer: Kafka record buffers are slices at arbitrary byte offsets.
     if (LITTLE_ENDIAN) new Uint8Array(data.buffer).set(buf.subarray(offset, expected));
     else for (let i = 0; i < n; i++) data[i] = buf.readFloatLE(offset + 4 * i);
-  } else {
+  } else if (dtype === 'float16') {
     for (let i = 0; i < n; i++) data[i] = fromFloat16Bits(buf.readUInt16LE(offset + 2 * i));
+  } else {
+    const channels = shape[rank - 1];
+    const min = new Float32Array(channels);
+    const step = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) {
+      min[c] = buf.readFloatLE(offset + 4 * c);
+      step[c] = buf.readFloatLE(offset + 4 * (channels + c));
+    }
+    const codes = offset + 8 * channels;
+    for (let i = 0; i < n; i++) data[i] = min[i % channels] + buf[codes + i] * step[i % channels];
   }
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(data[i])) throw new WireError('non-finite', `element ${i} is ${data[i]}`);

@@ -13,7 +13,15 @@ export type WireErrorReason =
   | 'bad-header'
   | 'wrong-input'
   | 'model-version-mismatch'
-  | 'unknown-reply-topic';
+  | 'unknown-reply-topic'
+  // screened before anything is decoded
+  | 'too-many-headers'
+  | 'headers-too-large'
+  | 'reply-topic-not-allowed'
+  // a batch the Kafka client could not decompress or parse (the dead letter names its offset range)
+  | 'undecodable-batch'
+  // the destination cluster refused the answer or forward (authorization, size, invalid or vanished topic)
+  | 'destination-refused';
 
 export class WireError extends Error {
   constructor(

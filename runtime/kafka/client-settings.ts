@@ -6,6 +6,7 @@
  */
 import type { ConsumerConfig, KafkaConfig, ProducerConfig } from 'kafkajs';
 import { logLevel } from 'kafkajs';
+import './codecs'; // snappy, lz4 and zstd for every client built with these settings
 import { kafkajsSecurity, type ClientSecurity } from './security';
 
 /**

@@ -7,6 +7,12 @@ import { z } from 'zod';
 import type { SubModelManifest } from '../../contracts/manifest';
 
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+/**
+ * Reply topics need a `replies` segment before the device's name (`ddnn.replies.cam-1`, `run-1.replies.device-0`):
+ * a forged header cannot point answers at an arbitrary topic. Internal, input and dead-letter topics are refused
+ * whatever the pattern (route.ts).
+ */
+export const DEFAULT_REPLY_TOPIC_PATTERN = '^(?:[A-Za-z0-9_-]+\\.)*replies\\.[A-Za-z0-9._-]+$';
 const Topic = z.string().regex(TOPIC, 'must be a Kafka topic name (letters, digits, . _ -; at most 249)');
 const Brokers = z
   .union([z.string(), z.array(z.string())])
@@ -28,7 +34,7 @@ export const WorkerConfigSchema = z
     answerBrokers: Brokers.optional().describe('cluster answers are written to; default: brokers'),
     replyTopicPattern: z
       .string()
-      .default('^[A-Za-z0-9._-]+$')
+      .default(DEFAULT_REPLY_TOPIC_PATTERN)
       .refine((s) => isRegExp(s), 'must be a valid regular expression')
       .describe('reply topics a request may name; others go to the dead-letter topic'),
     dlqTopic: Topic.optional().describe('dead-letter topic; default <inputTopic>.dlq'),
@@ -37,7 +43,20 @@ export const WorkerConfigSchema = z
     batchMaxSize: z.coerce.number().int().min(1).max(4096).default(16),
     batchMaxWaitMs: z.coerce.number().min(0).max(60_000).default(0).describe('how long a partial batch may wait for more while the model is free'),
     partitionsConcurrency: z.coerce.number().int().min(1).max(256).default(8),
-    featuresDtype: z.enum(['float32', 'float16']).default('float32'),
+    featuresDtype: z.enum(['float32', 'float16', 'int8']).default('float16').describe('encoding of forwarded feature maps (see README: calibrate)'),
+    maxInFlightRecords: z.coerce.number().int().min(1).max(1_000_000).default(512).describe('records taken but not finished, per input partition (backpressure)'),
+    maxInFlightBytes: z.coerce.number().int().min(1024).default(32 * 1024 * 1024).describe('their bytes, per input partition'),
+    produceMaxInFlight: z.coerce.number().int().min(1).max(64).default(5).describe('produce requests outstanding per destination cluster'),
+    maxHeaders: z.coerce.number().int().min(8).max(100_000).default(64).describe('headers a record may carry; more → dead letter'),
+    maxHeaderBytes: z.coerce.number().int().min(1024).default(64 * 1024).describe('header bytes a record may carry; more → dead letter'),
+    dlqMaxBytes: z.coerce.number().int().min(4096).default(1024 * 1024).describe('a dead letter keeps at most this many bytes of the record'),
+    commitIntervalMs: z.coerce.number().int().min(0).max(60_000).default(100).describe('how often finished offsets are committed'),
+    stallTimeoutMs: z.coerce
+      .number()
+      .int()
+      .min(1000)
+      .default(120_000)
+      .describe('/healthz fails when a partition with records in flight makes no progress this long'),
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
     httpPort: z.coerce.number().int().min(-1).max(65535).default(8080).describe('health/metrics port; 0 = any free port, -1 = off'),
     clientId: z.string().min(1).optional(),
@@ -93,6 +112,14 @@ export const WORKER_ENV: Record<keyof z.input<typeof WorkerConfigSchema>, string
   batchMaxWaitMs: 'DDNN_BATCH_MAX_WAIT_MS',
   partitionsConcurrency: 'DDNN_PARTITIONS_CONCURRENCY',
   featuresDtype: 'DDNN_FEATURES_DTYPE',
+  maxInFlightRecords: 'DDNN_MAX_IN_FLIGHT_RECORDS',
+  maxInFlightBytes: 'DDNN_MAX_IN_FLIGHT_BYTES',
+  produceMaxInFlight: 'DDNN_PRODUCE_MAX_IN_FLIGHT',
+  maxHeaders: 'DDNN_MAX_HEADERS',
+  maxHeaderBytes: 'DDNN_MAX_HEADER_BYTES',
+  dlqMaxBytes: 'DDNN_DLQ_MAX_BYTES',
+  commitIntervalMs: 'DDNN_COMMIT_INTERVAL_MS',
+  stallTimeoutMs: 'DDNN_STALL_TIMEOUT_MS',
   backend: 'DDNN_BACKEND',
   httpPort: 'DDNN_HTTP_PORT',
   clientId: 'DDNN_CLIENT_ID',

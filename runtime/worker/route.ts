@@ -16,6 +16,7 @@ import {
   WireTensor,
 } from '../wire';
 import type { SampleOutputs } from '../tf/sub-model';
+import { headerBytes, type Headers } from './dead-letter';
 import { decideExit, ExitPolicy } from './exit-policy';
 
 export interface InboundRequest {
@@ -30,11 +31,39 @@ export interface AcceptRules {
   /** set when answers go to one fixed topic: then the reply-topic header is not used for routing */
   answerTopic?: string;
   replyTopicPattern: RegExp;
+  /** topics a request may never name as its reply topic (this worker's input, next and dead-letter topics) */
+  forbiddenReplyTopics: ReadonlySet<string>;
+  /** checked before anything is decoded, so a record with 10,000 headers costs a count, not a parse */
+  maxHeaders: number;
+  maxHeaderBytes: number;
+}
+
+/**
+ * Screens a record before any decoding: header count and size. Throws WireError (→ dead-letter topic).
+ * `headers` as kafkajs decodes them (repeated names as arrays, null for a header without a value).
+ */
+export function screenRecord(headers: Headers, rules: Pick<AcceptRules, 'maxHeaders' | 'maxHeaderBytes'>): void {
+  const { count, bytes } = headerBytes(headers);
+  if (count > rules.maxHeaders) throw new WireError('too-many-headers', `${count} headers, at most ${rules.maxHeaders} allowed`);
+  if (bytes > rules.maxHeaderBytes) throw new WireError('headers-too-large', `${bytes} bytes of headers, at most ${rules.maxHeaderBytes} allowed`);
+}
+
+/**
+ * Whether answers may go to `topic`: it must match the pattern, and it may never be an internal topic (`__…`),
+ * a dead-letter topic, or a topic the continuum reads requests from — else one forged header makes a worker write
+ * answers where other workers or Kafka itself read.
+ */
+export function replyTopicRefusal(topic: string, rules: Pick<AcceptRules, 'replyTopicPattern' | 'forbiddenReplyTopics'>): string | null {
+  if (topic.startsWith('__')) return `reply topic "${topic}" is an internal topic`;
+  if (rules.forbiddenReplyTopics.has(topic) || topic.endsWith('.dlq')) return `reply topic "${topic}" is an input or dead-letter topic of the continuum`;
+  if (!rules.replyTopicPattern.test(topic)) return `reply topic "${topic}" is not allowed (must match ${rules.replyTopicPattern})`;
+  return null;
 }
 
 /** Decodes a record and checks it fits this sub-model. Throws WireError (→ dead-letter topic) otherwise. */
 export function acceptRequest(value: Buffer | null, rawHeaders: RawHeaders | undefined, rules: AcceptRules, inAt: number): InboundRequest {
-  const headers = decodeRequestHeaders(rawHeaders);
+  screenRecord((rawHeaders ?? {}) as Headers, rules);
+  const headers = decodeRequestHeaders(rawHeaders, inAt);
   const tensor = decodeTensor(value);
   const spec = rules.manifest.input;
   if (!sameShape(tensor.shape, spec.shape)) {
@@ -51,8 +80,9 @@ export function acceptRequest(value: Buffer | null, rawHeaders: RawHeaders | und
       `features from model version ${headers.modelVersion ?? '(none)'}, this sub-model is ${rules.manifest.modelVersion}`,
     );
   }
-  if (rules.answerTopic === undefined && !rules.replyTopicPattern.test(headers.replyTopic)) {
-    throw new WireError('bad-header', `reply topic "${headers.replyTopic}" is not allowed (must match ${rules.replyTopicPattern})`);
+  if (rules.answerTopic === undefined) {
+    const refusal = replyTopicRefusal(headers.replyTopic, rules);
+    if (refusal) throw new WireError('reply-topic-not-allowed', refusal);
   }
   return { headers, tensor, inAt };
 }
@@ -62,7 +92,7 @@ export interface RouteContext {
   policy: ExitPolicy;
   nextTopic?: string;
   answerTopic?: string;
-  featuresDtype: 'float32' | 'float16';
+  featuresDtype: 'float32' | 'float16' | 'int8';
   /** predict time of the micro-batch */
   modelMs: number;
   /** epoch ms when the records are handed to the producer */

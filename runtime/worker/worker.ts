@@ -1,27 +1,38 @@
 /**
  * The early-exit worker of one continuum layer. One request path, top to bottom:
  *
- *   consume → decode/accept → batch → predict → decide → encode → produce → commit
+ *   fetch → screen/accept → micro-batch → predict → decide → encode → produce → settle → commit
  *
- * At-least-once: a record's offset is resolved only after the record it caused (answer, forward or dead
- * letter) is acknowledged by all in-sync replicas, and offsets are committed explicitly (autoCommit off) after
- * each fetched batch, in order, up to the first record not yet acknowledged. A crash or a rebalance therefore
- * replays unacknowledged records; devices drop the duplicate answers by request id.
+ * Pipelined: taking a fetch never waits for earlier records' acknowledgements. `eachBatch` only screens the
+ * records (synchronously, plus one reply-topic lookup per fetch), hands them to the batcher, advances kafkajs'
+ * fetch position and returns, so the next fetch is already on its way while this one is predicted and produced.
+ *
+ * At-least-once: every record ends as an answer, a forward or a dead letter ("settled"), and a partition's offset is
+ * committed only up to the highest offset whose record and every record before it settled (commit-tracker.ts).
+ * In-flight records are bounded per partition (records and bytes): a slow downstream stalls fetching of that
+ * partition (backpressure, with heartbeats) instead of growing memory. A crash, a rebalance or a kill replays
+ * unsettled records; devices drop duplicate answers by request id.
+ *
+ * No single record can stop a layer: undecodable batches (a codec the client lacks, corrupt data), header floods,
+ * forged reply topics and destinations that refuse a write all become dead letters with the reason, and a
+ * partition that stops making progress fails /healthz so the orchestrator restarts the pod.
  */
 import { readFileSync } from 'fs';
-import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { Batch, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import pino, { Logger } from 'pino';
 import type { SubModelManifest } from '../../contracts/manifest';
 import { BackendInfo, selectBackend } from '../tf/backend';
-import { loadSubModel, SubModel } from '../tf/sub-model';
+import { loadSubModel, SampleOutputs, SubModel } from '../tf/sub-model';
 import { epochMs, HEADER, WireError } from '../wire';
 import { MicroBatcher } from './batcher';
+import { CommitTracker, partitionKey, type Ticket } from './commit-tracker';
 import { checkConfigAgainstManifest, parseWorkerConfig, remoteSecurity, WorkerConfig, WorkerConfigInput } from './config';
+import { deadLetter, recordBytes, type Headers, type OutgoingRecord } from './dead-letter';
 import { startHealthServer, HealthServer } from './http';
-import { createAdmin, createConsumer, OutgoingRecord, ProducerPool } from './kafka';
+import { ClusterProducer, createAdmin, createConsumer, ProducerPool, SendResult } from './kafka';
 import { createWorkerMetrics, WorkerMetrics } from './metrics';
 import { ReplyTopics } from './reply-topics';
-import { acceptRequest, InboundRequest, OutboundRecord, routeSample } from './route';
+import { acceptRequest, AcceptRules, InboundRequest, OutboundRecord, routeSample } from './route';
 
 export interface WorkerHandle {
   readonly layer: string;
@@ -35,7 +46,7 @@ export interface WorkerHandle {
   readonly joined: Promise<void>;
   /** resolves when the worker has stopped (stop() or a consumer crash it cannot recover from) */
   readonly done: Promise<void>;
-  /** Graceful: stop fetching, finish in-flight batches, commit, disconnect. Idempotent. */
+  /** Graceful: stop fetching, finish in-flight records, commit, disconnect. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -47,14 +58,27 @@ export interface WorkerDeps {
   processMetrics?: boolean;
 }
 
-/** A dead letter keeps at most this much of the original value, so it always fits the topic's max message size. */
-export const DLQ_MAX_VALUE_BYTES = 1024 * 1024;
+/** What kafkajs (patched, see patches/) puts on the one record standing for a batch it could not decode. */
+interface UndecodableBatch {
+  reason: string;
+  codec: number;
+  firstOffset: string;
+  lastOffset: string;
+}
+type FetchedMessage = KafkaMessage & { undecodable?: UndecodableBatch };
 
 interface Job {
   request: InboundRequest;
-  resolve(): void;
-  reject(e: Error): void;
+  ticket: Ticket;
+  raw: FetchedMessage;
+  topic: string;
+  partition: number;
 }
+
+/** How long a graceful stop waits for in-flight records before it commits what finished and leaves. */
+const STOP_DRAIN_MS = 15_000;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
 
 export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps: WorkerDeps = {}): Promise<WorkerHandle> {
   const config = parseWorkerConfig(input as Record<string, unknown>);
@@ -70,81 +94,175 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   const security = remoteSecurity(config, (f) => readFileSync(f, 'utf8'));
   const secure = (brokers: readonly string[]) =>
     config.kafkaSecurityScope === 'all' || brokers.join(',') !== config.brokers.join(',') ? security : null;
-  const producers = new ProducerPool(config.clientId);
+  const producers = new ProducerPool(config.clientId, config.produceMaxInFlight);
   const home = await producers.get(config.brokers, secure(config.brokers)); // dead letters go back to the input cluster
   const next = config.nextTopic ? await producers.get(config.nextBrokers, secure(config.nextBrokers)) : null;
   const answers = await producers.get(config.answerBrokers, secure(config.answerBrokers));
   const consumer = createConsumer(config.clientId, config.brokers, config.groupId, secure(config.brokers));
-  // Answers go to each request's reply topic: check it exists before taking the request (see reply-topics.ts).
   const answersAdmin = config.answerTopic ? null : createAdmin(`${config.clientId}-admin`, config.answerBrokers, secure(config.answerBrokers));
   await answersAdmin?.connect();
   const replyTopics = answersAdmin ? new ReplyTopics(() => answersAdmin.listTopics()) : null;
 
-  const rules = { manifest, answerTopic: config.answerTopic, replyTopicPattern: new RegExp(config.replyTopicPattern) };
+  const rules: AcceptRules = {
+    manifest,
+    answerTopic: config.answerTopic,
+    replyTopicPattern: new RegExp(config.replyTopicPattern),
+    forbiddenReplyTopics: new Set([config.inputTopic, config.dlqTopic, ...(config.nextTopic ? [config.nextTopic] : [])]),
+    maxHeaders: config.maxHeaders,
+    maxHeaderBytes: config.maxHeaderBytes,
+  };
   const policy = { criterion: config.exitCriterion, threshold: config.threshold };
   const batcher = new MicroBatcher<Job>({ maxSize: config.batchMaxSize, maxWaitMs: config.batchMaxWaitMs });
+  const tracker = new CommitTracker({ maxRecords: config.maxInFlightRecords, maxBytes: config.maxInFlightBytes });
   let busy = false;
   let scheduled = false;
+  /** records given up while stopping (a produce that cannot finish): the stop does not wait for them */
+  let abandoned = 0;
   let timer: NodeJS.Timeout | null = null;
 
   let ready = false;
-  let live = true;
+  let crashed = false;
+  let stalled = false;
   let stopping: Promise<void> | null = null;
   let markJoined!: () => void;
   const joined = new Promise<void>((r) => (markJoined = r));
   let markDone!: () => void;
   const done = new Promise<void>((r) => (markDone = r));
 
-  // ── consume → decode/accept ───────────────────────────────────────────────────────────────────
-  async function eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, uncommittedOffsets, isRunning, isStale } = payload;
-    // Lag = records behind the high watermark not yet done (fetched-but-unacknowledged included), so a slow layer's
-    // backlog shows here even when one fetch took it all; it falls as the batch's records are acknowledged.
-    const lagLabels = { topic: batch.topic, partition: String(batch.partition) };
-    const behind = (offset: string) => Math.max(0, Number(batch.highWatermark) - Number(offset) - 1);
-    metrics.lag.set(lagLabels, batch.isEmpty() ? Number(batch.offsetLag()) : behind(batch.firstOffset()!) + 1);
-    const taken: { offset: string; acked: Promise<void> }[] = [];
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break; // stopping or revoked: leave the rest uncommitted for the next owner
-      metrics.requests.inc();
-      metrics.inFlight.inc();
-      const inAt = epochMs();
-      let acked: Promise<void>;
-      try {
-        const request = acceptRequest(message.value, message.headers, rules, inAt);
-        if (replyTopics && !(await replyTopics.exists(request.headers.replyTopic))) {
-          throw new WireError('unknown-reply-topic', `reply topic "${request.headers.replyTopic}" does not exist on the answers' cluster`);
-        }
-        acked = submit(request);
-      } catch (e) {
-        if (!(e instanceof WireError)) throw e;
-        acked = deadLetter(message, batch.topic, batch.partition, e);
-      }
-      acked = acked.finally(() => metrics.inFlight.dec());
-      acked.catch(() => undefined); // awaited below, in order; this only marks a later rejection as handled
-      taken.push({ offset: message.offset, acked });
-    }
-    // ── commit: in offset order, only what downstream acknowledged ─────────────────────────────
+  // ── fetch → screen/accept: never waits for downstream, except for room when a partition is full ──────────
+  async function eachBatch({ batch, resolveOffset, heartbeat, isRunning }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    const messages = batch.messages as FetchedMessage[];
+    if (replyTopics) await lookUpReplyTopics(messages); // one lookup per fetch, for every name in it
+    let last: string | null = null;
     try {
-      for (const t of taken) {
-        await t.acked;
-        resolveOffset(t.offset);
-        metrics.lag.set(lagLabels, behind(t.offset));
-        await heartbeat();
+      for (const message of messages) {
+        if (!isRunning() || stopping) break; // the rest is fetched again by whoever owns the partition next
+        const bytes = recordBytes({ key: message.key, value: message.value, headers: message.headers as Headers });
+        if (!tracker.hasRoom(topic, partition, bytes)) {
+          if (last !== null) resolveOffset(last); // what was taken so far is not fetched again
+          await waitForRoom(topic, partition, bytes, heartbeat);
+          if (!isRunning() || stopping) break;
+        }
+        const ticket = tracker.take(topic, partition, Number(message.offset), bytes, Date.now());
+        metrics.requests.inc();
+        metrics.inFlight.set(tracker.totalInFlight);
+        take(message, ticket, topic, partition);
+        last = message.offset;
       }
     } finally {
-      await commitOffsetsIfNecessary(uncommittedOffsets());
+      // Advances kafkajs' fetch position only: commits follow what settled (commitSoon).
+      if (last !== null) resolveOffset(last);
+      updateLag(batch, last);
     }
   }
 
-  // ── batch ───────────────────────────────────────────────────────────────────────────────────
-  function submit(request: InboundRequest): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      batcher.add([{ request, resolve, reject }], epochMs());
-      schedule();
-    });
+  async function lookUpReplyTopics(messages: FetchedMessage[]): Promise<void> {
+    const names = new Set<string>();
+    for (const m of messages) {
+      const v = (m.headers as Headers | undefined)?.[HEADER.replyTopic];
+      if (typeof v === 'string') names.add(v);
+      else if (Buffer.isBuffer(v) && v.length <= 249) names.add(v.toString('utf8'));
+    }
+    const unknown = [...names].filter((n) => replyTopics!.cached(n) === undefined);
+    if (unknown.length === 0) return;
+    try {
+      await replyTopics!.resolve(unknown);
+    } catch (e) {
+      // Cannot list topics now: take the records anyway; an answer to a missing topic is refused at produce.
+      metrics.errors.inc({ stage: 'reply-topics' });
+      log.warn({ event: 'reply-topic-lookup-failed', err: e }, 'could not list reply topics');
+    }
   }
 
+  function take(message: FetchedMessage, ticket: Ticket, topic: string, partition: number): void {
+    if (message.undecodable) {
+      const u = message.undecodable;
+      const detail = `batch at offsets ${u.firstOffset}-${u.lastOffset} (codec ${u.codec}) could not be decoded: ${u.reason}`;
+      void sendToDeadLetters(message, topic, partition, 'undecodable-batch', detail, u.lastOffset).then(() => settle(ticket));
+      return;
+    }
+    const inAt = epochMs();
+    let request: InboundRequest;
+    try {
+      request = acceptRequest(message.value, message.headers, rules, inAt);
+      if (replyTopics && replyTopics.cached(request.headers.replyTopic) === false) {
+        throw new WireError('unknown-reply-topic', `reply topic "${request.headers.replyTopic}" does not exist on the answers' cluster`);
+      }
+    } catch (e) {
+      const w = e instanceof WireError ? e : new WireError('bad-header', `unreadable record: ${(e as Error).message}`);
+      void sendToDeadLetters(message, topic, partition, w.reason, w.message).then(() => settle(ticket));
+      return;
+    }
+    batcher.add([{ request, ticket, raw: message, topic, partition }], epochMs());
+    schedule();
+  }
+
+  // ── room per partition (backpressure) ─────────────────────────────────────────────────────────────────
+  const roomWaiters = new Map<string, () => void>();
+
+  async function waitForRoom(topic: string, partition: number, bytes: number, heartbeat: () => Promise<void>): Promise<void> {
+    const key = partitionKey(topic, partition);
+    while (!tracker.hasRoom(topic, partition, bytes) && !stopping) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 1000);
+        roomWaiters.set(key, () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+      roomWaiters.delete(key);
+      try {
+        await heartbeat(); // long waits keep the membership; a rebalance surfaces here
+      } catch (e) {
+        await commitNow();
+        throw e;
+      }
+    }
+  }
+
+  // ── settle → commit ───────────────────────────────────────────────────────────────────────────────────
+  function settle(ticket: Ticket): void {
+    if (tracker.settle(ticket, Date.now())) commitSoon();
+    metrics.inFlight.set(tracker.totalInFlight);
+    const wake = roomWaiters.get(ticket.key);
+    if (wake) wake();
+  }
+
+  let commitTimer: NodeJS.Timeout | null = null;
+  let committing: Promise<void> | null = null;
+
+  function commitSoon(): void {
+    if (commitTimer || committing) return;
+    commitTimer = setTimeout(() => {
+      commitTimer = null;
+      void commitNow();
+    }, config.commitIntervalMs);
+  }
+
+  async function commitNow(): Promise<void> {
+    while (committing) await committing;
+    const offsets = tracker.pendingCommits();
+    if (offsets.length === 0) return;
+    committing = consumer.commitOffsets(offsets).then(
+      () => tracker.markCommitted(offsets),
+      (e: Error) => {
+        metrics.errors.inc({ stage: 'commit' });
+        log.warn({ event: 'commit-failed', err: e, offsets }, 'commit failed; it is retried with the next settled record');
+      },
+    );
+    await committing;
+    committing = null;
+    if (tracker.pendingCommits().length > 0) commitSoon();
+  }
+
+  function updateLag(batch: Batch, last: string | null): void {
+    const labels = { topic: batch.topic, partition: String(batch.partition) };
+    const fetchedUpTo = last === null ? Number(batch.firstOffset() ?? batch.highWatermark) : Number(last) + 1;
+    metrics.lag.set(labels, Math.max(0, Number(batch.highWatermark) - fetchedUpTo) + tracker.inFlight(batch.topic, batch.partition).records);
+  }
+
+  // ── micro-batch ───────────────────────────────────────────────────────────────────────────────────────
   // The model runs on the next turn of the event loop, so that the records of one fetch, accepted in one
   // synchronous loop, queue up before it takes its first batch.
   function schedule(): void {
@@ -172,16 +290,22 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
     }
   }
 
-  // ── predict → decide → encode → produce ────────────────────────────────────────────────────
+  // ── predict → decide → encode → produce (not awaited: the next batch's predict overlaps it) ───────────────
   async function runBatch(jobs: Job[]): Promise<void> {
-    let outputs;
     const t0 = performance.now();
+    let outputs: SampleOutputs[];
     try {
       outputs = await model.predict(jobs.map((j) => j.request.tensor.data));
     } catch (e) {
       metrics.errors.inc({ stage: 'predict' });
-      log.error({ event: 'predict-failed', err: e, batch: jobs.length }, 'predict failed; the batch will be redelivered');
-      for (const j of jobs) j.reject(e as Error);
+      log.error({ event: 'predict-failed', err: e, batch: jobs.length }, 'predict failed');
+      // Alone, each sample either succeeds or is dead-lettered: one bad sample cannot block its partition.
+      if (jobs.length > 1) {
+        for (const j of jobs) await runBatch([j]);
+      } else {
+        const j = jobs[0];
+        void sendToDeadLetters(j.raw, j.topic, j.partition, 'predict-failed', (e as Error).message).then(() => settle(j.ticket));
+      }
       return;
     }
     const modelMs = performance.now() - t0;
@@ -191,66 +315,120 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
     const outAt = epochMs();
     const ctx = { manifest, policy, nextTopic: config.nextTopic, answerTopic: config.answerTopic, featuresDtype: config.featuresDtype, modelMs, outAt };
     const routed: OutboundRecord[] = jobs.map((j, i) => routeSample(j.request, outputs[i], ctx));
-    const toNext = routed.filter((r) => r.destination === 'next');
-    const toAnswer = routed.filter((r) => r.destination === 'answer');
-    // Not awaited: the next batch's predict overlaps this batch's produce round trip.
-    void Promise.all([next ? next.send(toNext) : Promise.resolve(), answers.send(toAnswer)]).then(
-      () => {
-        const now = epochMs();
-        metrics.forwards.inc(toNext.length);
-        metrics.answers.inc(toAnswer.length);
-        jobs.forEach((j, i) => {
-          metrics.hopSeconds.observe((now - j.request.inAt) / 1000);
-          if (routed[i].destination === 'answer') metrics.exitLatencySeconds.observe(Math.max(0, now - j.request.headers.createdAt) / 1000);
-          j.resolve();
-        });
-      },
-      (e: Error) => {
+    const toNext: OutgoingRecord[] = [];
+    const toAnswer: OutgoingRecord[] = [];
+    const jobOf = new Map<OutgoingRecord, { job: Job; answer: boolean }>();
+    routed.forEach((r, i) => {
+      const record: OutgoingRecord = { topic: r.topic, key: r.key, value: r.value, headers: r.headers };
+      (r.destination === 'next' ? toNext : toAnswer).push(record);
+      jobOf.set(record, { job: jobs[i], answer: r.destination === 'answer' });
+    });
+    if (toNext.length > 0) void produce(next!, toNext, jobOf);
+    if (toAnswer.length > 0) void produce(answers, toAnswer, jobOf);
+  }
+
+  async function produce(producer: ClusterProducer, records: OutgoingRecord[], jobOf: Map<OutgoingRecord, { job: Job; answer: boolean }>): Promise<void> {
+    let result: SendResult;
+    try {
+      result = await deliver(producer, records);
+    } catch {
+      abandoned += records.length; // stopping: these records stay unsettled and are replayed by the next owner
+      return;
+    }
+    const refused = new Map(result.refused.filter((r) => jobOf.has(r.record)).map((r) => [r.record, r.reason]));
+    const now = epochMs();
+    for (const record of records) {
+      const { job, answer } = jobOf.get(record)!;
+      const reason = refused.get(record);
+      if (reason !== undefined) {
+        void sendToDeadLetters(job.raw, job.topic, job.partition, 'destination-refused', `${record.topic}: ${reason}`).then(() => settle(job.ticket));
+        continue;
+      }
+      (answer ? metrics.answers : metrics.forwards).inc();
+      metrics.hopSeconds.observe((now - job.request.inAt) / 1000);
+      if (answer) metrics.exitLatencySeconds.observe(Math.max(0, now - job.request.headers.createdAt) / 1000);
+      settle(job.ticket);
+    }
+  }
+
+  /** Sends until acknowledged or refused; a cluster out of reach is retried (with backoff) until the worker stops. */
+  async function deliver(producer: ClusterProducer, records: OutgoingRecord[]): Promise<SendResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await producer.send(records);
+      } catch (e) {
         metrics.errors.inc({ stage: 'produce' });
-        log.error({ event: 'produce-failed', err: e, batch: jobs.length }, 'produce failed; the batch will be redelivered');
-        for (const j of jobs) j.reject(e);
-      },
-    );
+        log.error({ event: 'produce-failed', err: e, records: records.length, attempt }, 'produce failed; retrying');
+        if (stopping) throw e;
+        await sleep(Math.min(5_000, 100 * 2 ** attempt));
+        if (stopping) throw e;
+      }
+    }
   }
 
-  // ── malformed input: dead-letter topic, with the reason, and keep serving ─────────────────────
-  async function deadLetter(message: KafkaMessage, topic: string, partition: number, e: WireError): Promise<void> {
-    metrics.deadLetters.inc({ reason: e.reason });
-    log.warn({ event: 'dead-letter', reason: e.reason, detail: e.message, topic, partition, offset: message.offset }, 'malformed record → dead-letter topic');
-    const value = message.value ?? Buffer.alloc(0);
-    const cut = value.length > DLQ_MAX_VALUE_BYTES;
-    const record: OutgoingRecord = {
-      topic: config.dlqTopic,
-      key: message.key?.toString('utf8') ?? '',
-      value: cut ? value.subarray(0, DLQ_MAX_VALUE_BYTES) : value,
-      headers: {
-        ...message.headers,
-        ...(cut ? { [HEADER.dlqOriginalBytes]: String(value.length) } : {}),
-        [HEADER.dlqReason]: e.message.slice(0, 1000),
-        [HEADER.dlqLayer]: manifest.layer,
-        [HEADER.dlqSource]: `${topic}/${partition}@${message.offset}`,
-      },
-    };
-    await home.send([record]);
+  // ── malformed input: dead-letter topic, with the reason, and keep serving ─────────────────────────────
+  async function sendToDeadLetters(message: FetchedMessage, topic: string, partition: number, reason: string, detail: string, lastOffset?: string): Promise<void> {
+    metrics.deadLetters.inc({ reason });
+    log.warn({ event: 'dead-letter', reason, detail: detail.slice(0, 300), topic, partition, offset: message.offset }, 'record → dead-letter topic');
+    const ctx = { dlqTopic: config.dlqTopic, layer: manifest.layer, topic, partition, maxBytes: config.dlqMaxBytes, lastOffset };
+    const raw = { key: message.key ?? null, value: message.value ?? null, headers: (message.headers ?? {}) as Headers, offset: message.offset };
+    try {
+      let result = await deliver(home, [deadLetter(raw, reason, detail, ctx)]);
+      if (result.refused.length > 0) {
+        // The dead-letter topic refuses the record itself: keep the reason and where to find it in the log.
+        const bare = { key: null, value: null, headers: {}, offset: message.offset };
+        result = await deliver(home, [deadLetter(bare, reason, `${detail} (record not kept: ${result.refused[0].reason})`, ctx)]);
+        if (result.refused.length > 0) {
+          metrics.errors.inc({ stage: 'dead-letter' });
+          log.error({ event: 'dead-letter-refused', reason: result.refused[0].reason, topic, partition, offset: message.offset }, 'the dead-letter topic refused the record; it stays in the input log only');
+        }
+      }
+    } catch {
+      abandoned++; // stopping: never settled, the record is replayed by the next owner
+      await new Promise<void>(() => undefined);
+    }
   }
 
-  // ── lifecycle ───────────────────────────────────────────────────────────────────────────────
+  // ── lifecycle ───────────────────────────────────────────────────────────────────────────────────────
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     ready = true;
     markJoined();
+    // kafkajs restarts every partition from its committed offset after a join: records still in flight are
+    // fetched again, so the bookkeeping starts afresh (their late settles are ignored; devices drop duplicates).
+    for (const { topic, partition } of tracker.held()) {
+      tracker.revoke(topic, partition);
+      metrics.lag.remove({ topic, partition: String(partition) });
+    }
+    metrics.inFlight.set(0);
+    for (const wake of roomWaiters.values()) wake();
     log.info({ event: 'group-join', groupId: config.groupId, assignment: e.payload.memberAssignment }, 'joined consumer group');
+  });
+  consumer.on(consumer.events.REBALANCING, () => {
+    void commitNow(); // the settled prefix, before partitions may move to another member
   });
   consumer.on(consumer.events.CRASH, (e) => {
     log.error({ event: 'consumer-crash', err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
     if (!e.payload.restart) {
-      live = false;
+      crashed = true;
       ready = false;
       void stop();
     }
   });
 
+  // Liveness: a partition holding records in flight that makes no progress for stallTimeoutMs is stuck.
+  const stallCheck = setInterval(() => {
+    const stuck = tracker.stalled(Date.now(), config.stallTimeoutMs);
+    if ((stuck.length > 0) !== stalled) {
+      stalled = stuck.length > 0;
+      if (stalled) log.error({ event: 'stalled', partitions: stuck }, 'no progress: /healthz fails until it resumes');
+      else log.info({ event: 'progressing' }, 'progress resumed');
+    }
+  }, Math.min(1000, config.stallTimeoutMs / 4));
+  stallCheck.unref();
+  const live = () => !crashed && !stalled;
+
   const health: HealthServer | null =
-    config.httpPort >= 0 ? await startHealthServer(config.httpPort, metrics.registry, { live: () => live, ready: () => ready }) : null;
+    config.httpPort >= 0 ? await startHealthServer(config.httpPort, metrics.registry, { live, ready: () => ready && live() }) : null;
 
   await consumer.connect();
   await consumer.subscribe({ topic: config.inputTopic, fromBeginning: true });
@@ -268,30 +446,37 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
       modelVersion: manifest.modelVersion,
       next: config.nextTopic ?? null,
       policy,
+      features: config.featuresDtype,
       batch: { maxSize: config.batchMaxSize, maxWaitMs: config.batchMaxWaitMs },
+      inFlight: { records: config.maxInFlightRecords, bytes: config.maxInFlightBytes, produceRequests: config.produceMaxInFlight },
       httpPort: health?.port ?? null,
     },
     `worker ${manifest.layer} started`,
   );
 
   function stop(): Promise<void> {
-    if (!stopping) stopping = shutdown(consumer, producers, health);
+    if (!stopping) stopping = shutdown();
     return stopping;
   }
 
-  async function shutdown(c: Consumer, p: ProducerPool, h: HealthServer | null): Promise<void> {
+  async function shutdown(): Promise<void> {
     ready = false;
-    log.info({ event: 'stopping' }, 'stopping: no new fetches, finishing in-flight batches');
-    // kafkajs' stop waits for running eachBatch calls, which await their records' acks and commit.
-    await c.disconnect().catch((e) => log.error({ event: 'consumer-disconnect-failed', err: e }));
-    const left = batcher.drain();
-    if (left) for (const j of left) j.reject(new Error('worker stopped'));
+    log.info({ event: 'stopping' }, 'stopping: no new records, finishing in-flight ones');
+    consumer.pause([{ topic: config.inputTopic }]);
+    for (const wake of roomWaiters.values()) wake();
+    const until = Date.now() + STOP_DRAIN_MS;
+    while ((tracker.totalInFlight > abandoned || busy || batcher.size > 0) && Date.now() < until && !crashed) await sleep(10);
+    if (commitTimer) clearTimeout(commitTimer);
+    await commitNow().catch(() => undefined);
+    await consumer.disconnect().catch((e) => log.error({ event: 'consumer-disconnect-failed', err: e }));
+    batcher.drain();
     if (timer) clearTimeout(timer);
-    await p.disconnectAll();
+    clearInterval(stallCheck);
+    await producers.disconnectAll();
     await answersAdmin?.disconnect().catch(() => undefined);
-    await h?.close();
+    await health?.close();
     if (!deps.subModel) model.dispose();
-    log.info({ event: 'stopped' }, 'stopped');
+    log.info({ event: 'stopped', unfinished: tracker.totalInFlight }, 'stopped');
     markDone();
   }
 

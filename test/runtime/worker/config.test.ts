@@ -26,7 +26,7 @@ describe('worker config', () => {
       exitCriterion: 'max-prob',
       batchMaxSize: 16,
       batchMaxWaitMs: 0,
-      featuresDtype: 'float32',
+      featuresDtype: 'float16',
       backend: 'auto',
       httpPort: 8080,
     });
@@ -66,7 +66,7 @@ describe('worker config', () => {
     [{ ...minimal, exitCriterion: 'softmax' }, 'exitCriterion (DDNN_EXIT_CRITERION)'],
     [{ ...minimal, backend: 'webgl' }, 'backend (DDNN_BACKEND)'],
     [{ ...minimal, replyTopicPattern: '([' }, 'replyTopicPattern (DDNN_REPLY_TOPIC_PATTERN)'],
-    [{ ...minimal, featuresDtype: 'int8' }, 'featuresDtype (DDNN_FEATURES_DTYPE)'],
+    [{ ...minimal, featuresDtype: 'bfloat16' }, 'featuresDtype (DDNN_FEATURES_DTYPE)'],
     [{ brokers: '127.0.0.1:9092', inputTopic: 'x' }, 'model (DDNN_MODEL)'],
   ])('names the bad field: %j', (input, field) => {
     const found = problems(input);

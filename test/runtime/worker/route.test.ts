@@ -1,6 +1,7 @@
 import type { SubModelManifest } from '../../../models/manifest';
-import { acceptRequest, AcceptRules, routeSample, RouteContext } from '../../../runtime/worker/route';
-import { decodeAnswerHeaders, decodeRequestHeaders, decodeTensor, encodeRequestHeaders, encodeTensor } from '../../../runtime/wire';
+import { acceptRequest, AcceptRules, routeSample, RouteContext, screenRecord } from '../../../runtime/worker/route';
+import { CREATED_AT_WINDOW, decodeAnswerHeaders, decodeRequestHeaders, decodeTensor, encodeRequestHeaders, encodeTensor, HEADER } from '../../../runtime/wire';
+import { DEFAULT_REPLY_TOPIC_PATTERN } from '../../../runtime/worker/config';
 import { consumedHeaders, wireErrorReason } from '../wire/helpers';
 
 const edge: SubModelManifest = {
@@ -18,7 +19,13 @@ const edge: SubModelManifest = {
   modelFile: 'model.json',
 };
 const cloud: SubModelManifest = { ...edge, layer: 'cloud', index: 1, input: { shape: [2, 2], dtype: 'float32', scale: 1 }, outputs: [{ role: 'exit', name: 'e', classes: 3 }], next: null };
-const rules: AcceptRules = { manifest: edge, replyTopicPattern: /^ddnn\.replies\.[A-Za-z0-9_-]+$/ };
+const rules: AcceptRules = {
+  manifest: edge,
+  replyTopicPattern: new RegExp(DEFAULT_REPLY_TOPIC_PATTERN),
+  forbiddenReplyTopics: new Set(['edge-in', 'edge-in.dlq', 'cloud-in']),
+  maxHeaders: 16,
+  maxHeaderBytes: 4096,
+};
 const meta = { requestId: 'r-1', deviceId: 'dev-1', replyTopic: 'ddnn.replies.dev-1', createdAt: 1000, hops: [] };
 
 const image = encodeTensor(new Uint8Array(12).fill(200), [2, 2, 3], 'uint8');
@@ -35,7 +42,11 @@ describe('accepting a request', () => {
     ['wrong shape', encodeTensor(new Uint8Array(12), [3, 2, 2], 'uint8'), meta, 'wrong-input'],
     ['float pixels for a uint8 input', encodeTensor(new Float32Array(12), [2, 2, 3], 'float32'), meta, 'wrong-input'],
     ['garbage bytes', Buffer.from('hello'), meta, 'bad-magic'],
-    ['a reply topic outside the allowed pattern', image, { ...meta, replyTopic: 'ddnn.edge.in' }, 'bad-header'],
+    ['a reply topic outside the allowed pattern', image, { ...meta, replyTopic: 'ddnn.edge.in' }, 'reply-topic-not-allowed'],
+    ['an internal topic as reply topic', image, { ...meta, replyTopic: '__consumer_offsets' }, 'reply-topic-not-allowed'],
+    ['an internal topic that matches the pattern', image, { ...meta, replyTopic: '__x.replies.y' }, 'reply-topic-not-allowed'],
+    ["this layer's input topic as reply topic", image, { ...meta, replyTopic: 'edge-in' }, 'reply-topic-not-allowed'],
+    ['a dead-letter topic that matches the pattern', image, { ...meta, replyTopic: 'ddnn.replies.x.dlq' }, 'reply-topic-not-allowed'],
   ])('rejects %s', (_n, value, headers, expected) => {
     expect(wireErrorReason(() => acceptRequest(value, consumedHeaders(encodeRequestHeaders(headers)), rules, 0))).toBe(expected);
   });
@@ -52,6 +63,46 @@ describe('accepting a request', () => {
     expect(wireErrorReason(() => acceptRequest(f16, consumedHeaders(encodeRequestHeaders({ ...meta, modelVersion: 'v6' })), cloudRules, 0))).toBe('model-version-mismatch');
     expect(wireErrorReason(() => acceptRequest(f16, consumedHeaders(encodeRequestHeaders(meta)), cloudRules, 0))).toBe('model-version-mismatch');
     expect(wireErrorReason(() => acceptRequest(image, consumedHeaders(encodeRequestHeaders({ ...meta, modelVersion: 'v7' })), cloudRules, 0))).toBe('wrong-input');
+  });
+});
+
+describe('screening before decoding', () => {
+  const headers = (n: number, size = 1) => {
+    const h: Record<string, Buffer | null> = {};
+    for (let i = 0; i < n; i++) h[`x-${i}`] = i % 2 ? null : Buffer.alloc(size);
+    return h;
+  };
+  test('a record with more headers than allowed is refused before any header is parsed', () => {
+    expect(wireErrorReason(() => screenRecord(headers(17), rules))).toBe('too-many-headers');
+    expect(() => screenRecord(headers(16), rules)).not.toThrow();
+  });
+  test('headers over the byte budget are refused; null header values count as empty', () => {
+    expect(wireErrorReason(() => screenRecord(headers(2, 5000), rules))).toBe('headers-too-large');
+    expect(() => screenRecord(headers(16, 100), rules)).not.toThrow();
+  });
+  test('acceptRequest screens first: a flood of headers with a good image is still refused', () => {
+    const h = { ...consumedHeaders(encodeRequestHeaders(meta)), ...headers(20) };
+    expect(wireErrorReason(() => acceptRequest(image, h, rules, 1005))).toBe('too-many-headers');
+  });
+});
+
+describe('created-at', () => {
+  const now = 1_800_000_000_000;
+  const at = (createdAt: string) => {
+    const h = consumedHeaders(encodeRequestHeaders({ ...meta, createdAt: now }));
+    h[HEADER.createdAt] = Buffer.from(createdAt);
+    return () => acceptRequest(image, h, rules, now);
+  };
+  test.each(['0', '0x10', '-5', '1e12', ' 17', '', 'NaN'])('"%s" is not a positive decimal: dead letter', (v) => {
+    expect(wireErrorReason(at(v))).toBe('bad-header');
+  });
+  test('inside the window of the worker clock is accepted, with a fraction', () => {
+    expect(at(String(now - 3_600_000 + 0.25))().headers.createdAt).toBe(now - 3_600_000 + 0.25);
+    expect(at(String(now + CREATED_AT_WINDOW.maxFutureMs - 1))().headers.createdAt).toBe(now + CREATED_AT_WINDOW.maxFutureMs - 1);
+  });
+  test('too far in the future or older than the window is refused', () => {
+    expect(wireErrorReason(at(String(now + CREATED_AT_WINDOW.maxFutureMs + 1)))).toBe('bad-header');
+    expect(wireErrorReason(at(String(now - CREATED_AT_WINDOW.maxAgeMs - 1)))).toBe('bad-header');
   });
 });
 
