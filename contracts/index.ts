@@ -13,3 +13,5 @@ export * from './kafka/security';
 export * from './kafka/ports';
 export * from './kafka/cluster-id';
 export * from './kafka/topics';
+export * from './records';
+export * from './cifar10';

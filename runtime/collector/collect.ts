@@ -4,7 +4,7 @@
  * avg/p50/p95/p99 per answering layer. Pure: the full model's predictions come in as records of a
  * cloud-only run over the same image ids (joined by `imageId`).
  */
-import type { DeviceRecord } from '../devices/session';
+import type { DeviceRecord } from '../../contracts/records';
 
 export interface LatencySummary {
   count: number;

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'fs';
 import { Command } from 'commander';
-import type { DeviceRecord } from '../devices/session';
+import type { DeviceRecord } from '../../contracts/records';
 import { collect } from './collect';
 
 export function readRecords(file: string): DeviceRecord[] {

@@ -12,7 +12,7 @@ import { runDevices, type DeviceFleetResult, type SendMode } from '../devices/si
 import type { LabeledImage } from '../devices/session';
 import { startMirrorMaker2 } from '../kafka/mirror-maker';
 import { startLocalClusters, type LocalClusters } from './clusters';
-import { loadTestImages } from './dataset';
+import { loadTestImages } from '../devices/dataset';
 import { bandwidthBytesPerSec, type RunOptions } from './options';
 import { startWorkerProcess, type WorkerProcess } from './processes';
 import type { AnsweredRequest, RunRecords } from './records';

@@ -9,7 +9,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { collect } from '../collector/collect';
-import { loadTestImages } from '../continuum/dataset';
+import { loadTestImages } from './dataset';
 import { runDevices, SendMode } from './simulator';
 
 function positive(v: string): number {

@@ -3,7 +3,8 @@
  * request id) and matches answers to its own pending requests by id — never by arrival order, which mixed up
  * replies in the paper authors' code as soon as several devices or replicas shared a topic.
  */
-import { decodeAnswerHeaders, encodeRequestHeaders, encodeTensor, Hop, RawHeaders, WireError } from '../wire';
+import type { DeviceRecord } from '../../contracts/records';
+import { decodeAnswerHeaders, encodeRequestHeaders, encodeTensor, RawHeaders, WireError } from '../wire';
 
 export interface LabeledImage {
   /** stable id of the image in its dataset (e.g. CIFAR-10 test index): joins runs with a baseline */
@@ -15,24 +16,7 @@ export interface LabeledImage {
   shape?: number[];
 }
 
-/** One request's outcome: what the collector (runtime/collector) turns into the paper's measures. */
-export interface DeviceRecord {
-  deviceId: string;
-  requestId: string;
-  imageId: number;
-  label: number;
-  /** epoch ms when the device sent the request */
-  sentAt: number;
-  /** epoch ms when the answer arrived; null when it timed out */
-  answeredAt: number | null;
-  responseMs: number | null;
-  /** layer whose exit answered */
-  layer: string | null;
-  predicted: number | null;
-  topProb: number | null;
-  modelVersion: string | null;
-  hops: Hop[];
-}
+export type { DeviceRecord } from '../../contracts/records';
 
 export interface OutgoingRequest {
   requestId: string;

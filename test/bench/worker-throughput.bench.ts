@@ -20,7 +20,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Command } from 'commander';
 import { Kafka, Producer } from 'kafkajs';
-import { loadTestImages } from '../../runtime/continuum/dataset';
+import { loadTestImages } from '../../runtime/devices/dataset';
 import { LabeledImage } from '../../runtime/devices/session';
 import { latencySummary, LatencySummary } from '../../runtime/collector/collect';
 import { startCluster, KafkaCluster } from '../../runtime/kafka/cluster';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { loadTestImages } from '../../runtime/continuum/dataset';
-import { BUNDLED_SAMPLE_DIR } from '../../runtime/continuum/options';
+import { loadTestImages } from '../../../runtime/devices/dataset';
+import { BUNDLED_SAMPLE_DIR } from '../../../runtime/continuum/options';
 
 describe('bundled sample', () => {
   it('holds the first 300 CIFAR-10 test images with their original labels', () => {
