@@ -8,9 +8,6 @@ from __future__ import annotations
 import json
 import os
 
-import keras
-from keras import layers
-
 ARCH_DIR = os.path.join(os.path.dirname(__file__), "..", "architectures")
 
 
@@ -28,6 +25,8 @@ def load_spec(name_or_path: str) -> dict:
 
 
 def make_layer(s: dict):
+    from keras import layers  # imported here so that load_spec needs no Keras (the PyTorch trainer uses it)
+
     t, name = s["type"], s["name"]
     if t == "conv2d":
         return layers.Conv2D(s["filters"], s["kernelSize"], strides=s.get("strides", 1), padding=s.get("padding", "valid"),
@@ -49,8 +48,10 @@ def make_layer(s: dict):
     raise ValueError(f"layer {name}: unsupported type {t}")
 
 
-def build(spec: dict) -> keras.Model:
-    """The full multi-exit model: scaled float input -> one softmax output per exit, in spec order."""
+def build(spec: dict):
+    """The full multi-exit model (a keras.Model): scaled float input -> one softmax output per exit, in spec order."""
+    import keras
+
     inp = keras.Input(shape=tuple(spec["input"]["shape"]), name="input")
     x = inp
     after = {}
