@@ -99,7 +99,8 @@ module.exports = {
     exclude: { path: '^(node_modules|dist|cdktf\\.out|test)/' },
     // Type-only imports couple modules as much as value imports do.
     tsPreCompilationDeps: true,
-    tsConfig: { fileName: 'tsconfig.json' },
+    // No tsConfig: the project has no path aliases, and with one the resolver took the bare package name
+    // 'constructs' (the npm package) for the folder constructs/.
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
   },
 };

@@ -10,9 +10,10 @@ import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { type Environment, type LayerPlan, type LayerSpec, deviceIds, deviceSecretName, kafkaAddressName, planContinuum } from '../environments';
 import { ContinuumFederation, type FederationMember } from './k8s/continuum-federation';
-import { InferenceLayer, type KafkaClientSecurity, type RemoteTopic } from './k8s/inference-layer';
+import { InferenceLayer, type RemoteTopic } from './k8s/inference-layer';
 import { type AclGrant, KafkaAccess, type ScramUser } from './k8s/kafka-access';
 import { KafkaCluster, type KafkaWanSecurity, externalEndpoints } from './k8s/kafka-cluster';
+import type { KafkaClientSecurity } from './k8s/kafka-endpoint';
 import { KafkaTopics } from './k8s/kafka-topics';
 import { LayerNetworkPolicies } from './k8s/layer-network-policies';
 import { MirrorMaker2 } from './k8s/mirror-maker2';
@@ -140,6 +141,8 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
     const sources = wanSources(env, layer);
     const kafkaChart = new Chart(app, '10-kafka', chartProps);
     const kafka = new KafkaCluster(kafkaChart, 'kafka', {
+      // Fixed names (one cluster per layer namespace): deployed StatefulSets keep their volumes across re-synths.
+      name: 'kafka',
       brokers: layer.kafka.brokers,
       coordination: env.coordination,
       quorum: layer.kafka.quorum,
@@ -199,6 +202,7 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
         const r = remote(flow.source, flow.topics[0], 'mirrorMaker');
         mirrorMakers.push(
           new MirrorMaker2(mmChart, `mm2-${flow.source}`, {
+            name: `mirror-maker2-${flow.source}-to-${layer.name}`,
             targetAlias: layer.name,
             target: kafka,
             targetTopics: topics,
@@ -213,6 +217,8 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
     if (w && layer.worker) {
       const workerChart = new Chart(app, '40-inference', chartProps);
       worker = new InferenceLayer(workerChart, 'worker', {
+        // The same name in every layer cluster: federation places one workload.
+        name: 'ddnn-worker',
         layer: layer.name,
         image: imageRef(env),
         modelLocation: `${env.model.location.replace(/\/$/, '')}/${w.subModel}`,
@@ -234,6 +240,7 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
 
     const npChart = new Chart(app, '50-network-policies', chartProps);
     new LayerNetworkPolicies(npChart, 'policies', {
+      defaultDenyName: 'default-deny-ingress',
       kafka,
       wanSources: sources,
       workerSelectors: worker ? [worker.selector] : [],

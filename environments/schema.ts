@@ -4,6 +4,7 @@
  * these objects; every invalid combination is refused here, with the offending field's path in the message.
  */
 import { z } from 'zod';
+import { WORKER_DEFAULTS } from '../contracts/worker-env';
 
 const dnsLabel = z
   .string()
@@ -68,14 +69,15 @@ export const TopicSettings = z.object({
 export type TopicSettings = z.infer<typeof TopicSettings>;
 
 export const WorkerSpec = z.object({
-  /** Sub-model served on this layer: a sub-folder of the partitioned model (models/manifest.ts). */
+  /** Sub-model served on this layer: a sub-folder of the partitioned model (contracts/manifest.ts). */
   subModel: z.string().min(1),
   replicas: z.number().int().min(1).max(64),
   resources: Resources.default({ cpu: '1', memory: '2Gi' }),
+  /** Micro-batching; defaults are the worker's own (a lone request runs at once, a backlog still forms full batches). */
   batch: z
     .object({
-      maxSize: z.number().int().min(1).max(1024).default(16),
-      maxDelayMs: z.number().int().min(0).max(1000).default(5),
+      maxSize: z.number().int().min(1).max(1024).default(WORKER_DEFAULTS.batchMaxSize),
+      maxDelayMs: z.number().int().min(0).max(1000).default(WORKER_DEFAULTS.batchMaxWaitMs),
     })
     .default({}),
 });

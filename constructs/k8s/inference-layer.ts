@@ -7,9 +7,11 @@ import { ApiObject, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { SCRAM_MECHANISM } from '../../contracts/kafka/security';
-import { WORKER_ENV, WORKER_HTTP } from '../../contracts/worker-env';
+import { WORKER_DEFAULTS, WORKER_ENV, WORKER_HTTP } from '../../contracts/worker-env';
 import { IMAGE_USERS } from '../../contracts/versions';
+import type { KafkaClientSecurity } from './kafka-endpoint';
 import type { KafkaTopics } from './kafka-topics';
+import { physicalName } from './names';
 import { memoryBytes, standardLabels } from './pod-defaults';
 
 /** Where a model volume (modelLocation pvc://…) is mounted in the worker. */
@@ -17,12 +19,6 @@ const MODEL_MOUNT = '/models';
 
 
 /** Credentials for a Kafka cluster reached over its WAN listener (SASL_SSL, SCRAM-SHA-512). */
-export interface KafkaClientSecurity {
-  /** Secret with `username` and `password`. */
-  readonly credentialsSecretName: string;
-  /** Secret with `ca.crt`, the CA that signed the remote brokers' certificates. */
-  readonly caSecretName: string;
-}
 
 /** A topic in a cluster other than the worker's own, reached through its WAN listener. */
 export interface RemoteTopic {
@@ -35,7 +31,10 @@ export interface RemoteTopic {
 export interface InferenceLayerProps {
   /** Continuum layer name: edge, fog, cloud… */
   readonly layer: string;
-  /** Deployment name; the same in every layer cluster so federation can place one workload. @default 'ddnn-worker' */
+  /**
+   * Deployment name (and prefix of its Service); give every layer cluster the same one when federation places one
+   * workload. @default - derived from the construct's path
+   */
   readonly name?: string;
   /**
    * Leave the Deployment out of this chart (a federation control plane places it instead); its manifest stays
@@ -68,7 +67,7 @@ export interface InferenceLayerProps {
   readonly threshold?: number;
   /** @default 'max-prob' */
   readonly exitCriterion?: 'max-prob' | 'entropy';
-  /** @default { maxSize: 16, maxWaitMs: 5 } */
+  /** @default { maxSize: 16, maxWaitMs: 0 } (the worker's own defaults, WORKER_DEFAULTS) */
   readonly batch?: { readonly maxSize: number; readonly maxWaitMs: number };
   /** @default `ddnn.<layer>.workers` */
   readonly groupId?: string;
@@ -122,11 +121,11 @@ export class InferenceLayer extends Construct {
     if (props.next)
       this.topicUses.push({ topic: props.next.topic, cluster: isRemote(props.next) ? props.next.bootstrapServers : 'local', role: 'next' });
 
-    const name = (this.name = props.name ?? 'ddnn-worker');
+    const name = (this.name = physicalName(this, props.name, where, 50));
     this.podLabels = standardLabels({ name, component: 'inference-worker', layer });
     this.selector = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'inference-worker' };
     const local = topics.cluster.bootstrapServers;
-    const batch = props.batch ?? { maxSize: 16, maxWaitMs: 5 };
+    const batch = props.batch ?? { maxSize: WORKER_DEFAULTS.batchMaxSize, maxWaitMs: WORKER_DEFAULTS.batchMaxWaitMs };
     const fromClaim = /^pvc:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/(.+)$/.exec(props.modelLocation);
     if (props.modelLocation.startsWith('pvc://') && !fromClaim)
       throw new Error(`${where}: modelLocation (${props.modelLocation}) must be pvc://<claim>/<path>`);
@@ -153,7 +152,17 @@ export class InferenceLayer extends Construct {
       env[WORKER_ENV.nextTopic] = kplus.EnvValue.fromValue(props.next.topic);
       env[WORKER_ENV.nextBrokers] = kplus.EnvValue.fromValue(isRemote(props.next) ? props.next.bootstrapServers : local);
     }
-    const remote = [props.next, props.reply].find((t): t is RemoteTopic => !!t && isRemote(t) && !!t.security);
+    // The worker has one login for clusters other than its own (DDNN_KAFKA_*, runtime/worker/config.ts). Two remote
+    // clusters with different logins (a fog worker forwarding to the cloud and answering to the edge, both over the
+    // WAN) cannot share it: refuse here rather than send one cluster's CA and password to the other.
+    const remotes = [props.next, props.reply].filter((t): t is RemoteTopic => !!t && isRemote(t));
+    const distinct = new Map(remotes.map((t) => [JSON.stringify([t.bootstrapServers, t.security ?? null]), t]));
+    if (distinct.size > 1)
+      throw new Error(
+        `${where}: next (${remotes[0].bootstrapServers}) and reply (${remotes[1].bootstrapServers}) are two remote clusters, ` +
+          'but the worker has one login for remote clusters (DDNN_KAFKA_*): keep one of them in this layer\'s cluster (e.g. transport \'mirrored\')',
+      );
+    const remote = remotes.find((t) => !!t.security);
     const caMount = '/etc/ddnn/kafka-ca';
     if (remote?.security) {
       const creds = kplus.Secret.fromSecretName(this, 'kafka-credentials', remote.security.credentialsSecretName);
@@ -171,8 +180,8 @@ export class InferenceLayer extends Construct {
       replicas,
       // Select by stable labels, not by construct address: the selector must match across layer clusters.
       select: false,
-      // Spread replicas over nodes and zones: losing a node leaves the layer serving.
-      spread: true,
+      // Replicas are spread over nodes and zones below (kplus' `spread: true` adds its terms again on every toJson).
+      spread: false,
       // Workers are stateless consumers: start new ones before stopping old ones.
       strategy: kplus.DeploymentStrategy.rollingUpdate({
         maxSurge: kplus.PercentOrAbsolute.absolute(1),
@@ -220,6 +229,11 @@ export class InferenceLayer extends Construct {
       ],
     });
     this.deployment.select(kplus.LabelSelector.of({ labels: this.selector }));
+    // Spread replicas over nodes, then zones: losing a node leaves the layer serving. Preferred, not required: a
+    // required zone term allowed one worker per zone (paper-ha-p4's 4 cloud replicas in a one-zone GKE cluster
+    // left 3 Pending), and replicas may outnumber nodes.
+    this.deployment.scheduling.spread({ topology: kplus.Topology.HOSTNAME, weight: 100 });
+    this.deployment.scheduling.spread({ topology: kplus.Topology.ZONE, weight: 50 });
     // tfjs and the model cache need a writable /tmp under a read-only root.
     const tmp = kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(512) });
     this.deployment.containers[0].mount('/tmp', tmp);

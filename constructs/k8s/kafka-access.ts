@@ -5,10 +5,12 @@
  * runs, so no manifest carries one. Like KafkaTopics, the Job's name carries a hash of its script: a changed
  * declaration is a new Job (a changed password is not: delete the Job and re-apply to rotate one).
  */
+import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { SCRAM_MECHANISM } from '../../contracts/kafka/security';
 import { kafkaAdminJob } from './kafka-admin-job';
-import type { KafkaCluster } from './kafka-cluster';
+import { KafkaCluster } from './kafka-cluster';
+import type { IKafkaCluster } from './kafka-endpoint';
 
 /** A SCRAM user whose password is the value of `key` in Secret `secretName`. */
 export interface ScramUser {
@@ -32,7 +34,8 @@ export interface AclGrant {
 }
 
 export interface KafkaAccessProps {
-  readonly cluster: KafkaCluster;
+  /** A KafkaCluster with `wanSecurity`, or `KafkaCluster.fromExisting(…)` of a cluster with SCRAM and an authorizer. */
+  readonly cluster: IKafkaCluster;
   readonly users: ScramUser[];
   readonly acls: AclGrant[];
   /** @default IMAGES.kafka */
@@ -44,10 +47,12 @@ const RESOURCE = /^[A-Za-z0-9._-]{1,249}$/;
 const SECRET_MOUNT = '/etc/kafka/users';
 
 export class KafkaAccess extends Construct {
-  readonly cluster: KafkaCluster;
+  readonly cluster: IKafkaCluster;
   readonly users: readonly ScramUser[];
   readonly acls: readonly AclGrant[];
   readonly jobName: string;
+  /** Escape hatch: the Job as synthesized. */
+  readonly job: k8s.KubeJob;
   /** Secrets the Job reads, each with the keys it needs (the operator creates them). */
   readonly secrets: { readonly name: string; readonly keys: string[] }[];
 
@@ -58,7 +63,7 @@ export class KafkaAccess extends Construct {
     this.cluster = cluster;
     this.users = props.users;
     this.acls = props.acls;
-    if (!cluster.wanSecurity) throw new Error(`${where}: cluster.wanSecurity must be set: without SASL there are no users and no authorizer`);
+    if (cluster instanceof KafkaCluster && !cluster.wanSecurity) throw new Error(`${where}: cluster.wanSecurity must be set: without SASL there are no users and no authorizer`);
     if (props.users.length === 0) throw new Error(`${where}: users must not be empty`);
     const names = new Set<string>();
     props.users.forEach((u, i) => {
@@ -98,7 +103,7 @@ export class KafkaAccess extends Construct {
       ),
       '/opt/kafka/bin/kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --list',
     ].join('\n');
-    this.jobName = kafkaAdminJob(this, {
+    this.job = kafkaAdminJob(this, {
       cluster,
       purpose: 'access',
       containerName: 'apply-access',
@@ -110,5 +115,6 @@ export class KafkaAccess extends Construct {
         secret: { secretName: s.name, defaultMode: 0o440, items: s.keys.map((key) => ({ key, path: key })) },
       })),
     });
+    this.jobName = this.job.name;
   }
 }

@@ -32,6 +32,8 @@ import {
   spreadOverNodes,
   standardLabels,
 } from './pod-defaults';
+import { type IKafkaCluster, type KafkaClientSecurity, checkKafkaReference } from './kafka-endpoint';
+import { physicalName } from './names';
 import { ZooKeeperEnsemble } from './zookeeper-ensemble';
 
 /** How the WAN listener of each broker is reached from outside the cluster. */
@@ -75,7 +77,10 @@ export const AUTHORIZER = {
 } as const;
 
 export interface KafkaClusterProps {
-  /** @default 'kafka' */
+  /**
+   * Name of the StatefulSet and prefix of every object (`<name>-headless`, `<name>-config`, …).
+   * @default - derived from the construct's path, unique in the app
+   */
   readonly name?: string;
   /** @default 3 */
   readonly brokers?: number;
@@ -110,7 +115,23 @@ export interface KafkaClusterProps {
   readonly overrides?: Record<string, string>;
 }
 
-export class KafkaCluster extends Construct {
+/** An existing cluster (Strimzi's, a managed one): what `KafkaCluster.fromExisting` takes. */
+export interface ExistingKafkaClusterProps {
+  /** Prefix of the Jobs created for it (topics, access). */
+  readonly name: string;
+  /** `host:port,…` reachable from this chart's namespace. */
+  readonly bootstrapServers: string;
+  readonly brokers: number;
+  /** @default - PLAINTEXT */
+  readonly clientSecurity?: KafkaClientSecurity;
+}
+
+export class KafkaCluster extends Construct implements IKafkaCluster {
+  /** A cluster this app does not create, for KafkaTopics, KafkaAccess and MirrorMaker2 to work against. */
+  static fromExisting(props: ExistingKafkaClusterProps): IKafkaCluster {
+    return checkKafkaReference(props, `KafkaCluster.fromExisting(${props.name})`);
+  }
+
   readonly name: string;
   readonly brokers: number;
   readonly coordination: 'zookeeper' | 'kraft';
@@ -130,10 +151,21 @@ export class KafkaCluster extends Construct {
   readonly clusterId?: string;
   /** The rendered properties of every broker, by ordinal (tests and docs read them). */
   readonly brokerConfigs: Record<string, string>[];
+  /** In-namespace clients use the PLAINTEXT internal listener. */
+  readonly clientSecurity?: KafkaClientSecurity = undefined;
+
+  // Escape hatches: the objects as synthesized, for what the props do not cover (e.g. `statefulSet.addJsonPatch`).
+  readonly statefulSet: k8s.KubeStatefulSet;
+  readonly configMap: k8s.KubeConfigMap;
+  readonly headlessService: k8s.KubeService;
+  readonly clientService: k8s.KubeService;
+  /** One per broker, by ordinal: its WAN listener's LoadBalancer or NodePort. */
+  readonly externalServices: k8s.KubeService[];
+  readonly podDisruptionBudget: k8s.KubePodDisruptionBudget;
 
   constructor(scope: Construct, id: string, props: KafkaClusterProps) {
     super(scope, id);
-    const name = (this.name = props.name ?? 'kafka');
+    const name = (this.name = physicalName(this, props.name, `KafkaCluster ${this.node.path}`));
     const brokers = (this.brokers = props.brokers ?? 3);
     const coordination = (this.coordination = props.coordination ?? 'kraft');
     const quorum = props.quorum ?? Math.min(3, brokers);
@@ -241,14 +273,14 @@ export class KafkaCluster extends Construct {
       });
     });
 
-    const config = new k8s.KubeConfigMap(this, 'config', {
+    const config = (this.configMap = new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: `${name}-config`, labels },
       data: Object.fromEntries(
         this.brokerConfigs.map((p, i) => [`server-${i}.properties`, renderProperties(p, `broker ${i} of ${name}: generated from runtime/kafka/broker-settings.ts`)]),
       ),
-    });
+    }));
 
-    new k8s.KubeService(this, 'headless', {
+    this.headlessService = new k8s.KubeService(this, 'headless', {
       metadata: { name: headless, labels },
       spec: {
         clusterIp: 'None',
@@ -260,14 +292,15 @@ export class KafkaCluster extends Construct {
         ],
       },
     });
-    new k8s.KubeService(this, 'client', {
+    this.clientService = new k8s.KubeService(this, 'client', {
       metadata: { name: this.clientServiceName, labels },
       spec: { type: 'ClusterIP', selector: this.selector, ports: [{ name: 'internal', port: KAFKA_PORTS.internal }] },
     });
+    this.externalServices = [];
     for (let i = 0; i < brokers; i++) {
       const podSelector = { ...this.selector, 'statefulset.kubernetes.io/pod-name': `${name}-${i}` };
       const port = splitHostPort(this.externalEndpoints[i]).port;
-      new k8s.KubeService(this, `external-${i}`, {
+      const service = new k8s.KubeService(this, `external-${i}`, {
         metadata: {
           name: `${name}-${i}-external`,
           labels: { ...labels, 'ddnn.dev/broker': String(i) },
@@ -291,6 +324,7 @@ export class KafkaCluster extends Construct {
                 ports: [{ name: 'wan', port: KAFKA_PORTS.wan, targetPort: k8s.IntOrString.fromNumber(KAFKA_PORTS.wan), nodePort: port }],
               },
       });
+      this.externalServices.push(service);
     }
 
     const resources = props.resources ?? { cpu: '500m', memory: '2Gi' };
@@ -323,7 +357,7 @@ export class KafkaCluster extends Construct {
       volumes.push({ name: 'tls', secret: { secretName: sec.tlsSecretName, items: [{ key: 'keystore.p12', path: 'keystore.p12' }] } });
     }
 
-    new k8s.KubeStatefulSet(this, 'statefulset', {
+    this.statefulSet = new k8s.KubeStatefulSet(this, 'statefulset', {
       metadata: { name, labels },
       spec: {
         serviceName: headless,
@@ -381,7 +415,7 @@ export class KafkaCluster extends Construct {
       },
     });
 
-    new k8s.KubePodDisruptionBudget(this, 'pdb', {
+    this.podDisruptionBudget = new k8s.KubePodDisruptionBudget(this, 'pdb', {
       metadata: { name, labels },
       // One broker at a time: with RF 3 / min.insync 2 producers with acks=all keep working.
       spec: { selector: { matchLabels: this.selector }, maxUnavailable: k8s.IntOrString.fromNumber(1) },

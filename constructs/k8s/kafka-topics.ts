@@ -3,9 +3,10 @@
  * synth time and created in the cluster by a Job running kafka-topics.sh against the internal listener.
  * The Job's name carries a hash of the declarations: Jobs are immutable, so a changed declaration is a new Job.
  */
+import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { kafkaAdminJob } from './kafka-admin-job';
-import type { KafkaCluster } from './kafka-cluster';
+import type { IKafkaCluster } from './kafka-endpoint';
 
 export interface TopicDeclaration {
   readonly name: string;
@@ -22,7 +23,8 @@ export interface TopicDeclaration {
 }
 
 export interface KafkaTopicsProps {
-  readonly cluster: KafkaCluster;
+  /** A KafkaCluster, or `KafkaCluster.fromExisting(…)`. */
+  readonly cluster: IKafkaCluster;
   readonly topics: TopicDeclaration[];
   /** @default IMAGES.kafka */
   readonly image?: string;
@@ -40,9 +42,11 @@ export interface Topic {
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 
 export class KafkaTopics extends Construct {
-  readonly cluster: KafkaCluster;
+  readonly cluster: IKafkaCluster;
   readonly topics: readonly Topic[];
   readonly jobName: string;
+  /** Escape hatch: the Job as synthesized. */
+  readonly job: k8s.KubeJob;
 
   constructor(scope: Construct, id: string, props: KafkaTopicsProps) {
     super(scope, id);
@@ -80,7 +84,8 @@ export class KafkaTopics extends Construct {
       '}',
     ];
     const script = ['set -e', ...grow, ...commands, '/opt/kafka/bin/kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --describe'].join('\n');
-    this.jobName = kafkaAdminJob(this, { cluster, purpose: 'topics', containerName: 'create-topics', script, image: props.image });
+    this.job = kafkaAdminJob(this, { cluster, purpose: 'topics', containerName: 'create-topics', script, image: props.image });
+    this.jobName = this.job.name;
   }
 
   /** The declared topic, or an error naming the cluster and the topics it has. */

@@ -8,8 +8,11 @@ import { Construct } from 'constructs';
 import { KAFKA_PORTS, ZOOKEEPER_PORTS } from '../../contracts/kafka/ports';
 import { WORKER_HTTP } from '../../contracts/worker-env';
 import type { KafkaCluster } from './kafka-cluster';
+import { physicalName } from './names';
 
 export interface LayerNetworkPoliciesProps {
+  /** Name of the namespace-wide default-deny policy. @default - `<derived from the construct's path>-default-deny-ingress` */
+  readonly defaultDenyName?: string;
   readonly kafka: KafkaCluster;
   /** Address ranges allowed on the brokers' WAN listener (other layers' egress, devices). */
   readonly wanSources: string[];
@@ -20,18 +23,23 @@ export interface LayerNetworkPoliciesProps {
 const tcp = (port: number): k8s.NetworkPolicyPort => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
 
 export class LayerNetworkPolicies extends Construct {
+  /** Escape hatch: every policy as synthesized (default-deny first). */
+  readonly policies: k8s.KubeNetworkPolicy[] = [];
+
   constructor(scope: Construct, id: string, props: LayerNetworkPoliciesProps) {
     super(scope, id);
     const { kafka } = props;
     if (props.wanSources.length === 0) throw new Error('LayerNetworkPolicies: wanSources must list at least one CIDR');
+    const defaultDeny = props.defaultDenyName ?? `${physicalName(this, undefined, 'LayerNetworkPolicies', 40)}-default-deny-ingress`;
+    const policy = (pid: string, p: k8s.KubeNetworkPolicyProps) => this.policies.push(new k8s.KubeNetworkPolicy(this, pid, p));
 
-    new k8s.KubeNetworkPolicy(this, 'default-deny', {
-      metadata: { name: 'default-deny-ingress' },
+    policy('default-deny', {
+      metadata: { name: defaultDeny },
       spec: { podSelector: {}, policyTypes: ['Ingress'] },
     });
 
     const sameNamespace: k8s.NetworkPolicyPeer = { podSelector: {} };
-    new k8s.KubeNetworkPolicy(this, 'kafka', {
+    policy('kafka', {
       metadata: { name: `${kafka.name}-ingress` },
       spec: {
         podSelector: { matchLabels: kafka.selector },
@@ -45,7 +53,7 @@ export class LayerNetworkPolicies extends Construct {
 
     if (kafka.zookeeper) {
       const zk = kafka.zookeeper;
-      new k8s.KubeNetworkPolicy(this, 'zookeeper', {
+      policy('zookeeper', {
         metadata: { name: `${zk.name}-ingress` },
         spec: {
           podSelector: { matchLabels: zk.selector },
@@ -59,7 +67,7 @@ export class LayerNetworkPolicies extends Construct {
     }
 
     (props.workerSelectors ?? []).forEach((selector, i) => {
-      new k8s.KubeNetworkPolicy(this, `workers-${i}`, {
+      policy(`workers-${i}`, {
         metadata: { name: `${selector['app.kubernetes.io/name'] ?? `workers-${i}`}-ingress` },
         spec: {
           podSelector: { matchLabels: selector },

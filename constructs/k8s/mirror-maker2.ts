@@ -1,8 +1,9 @@
 /**
  * MirrorMaker 2 in dedicated mode, running next to its target cluster and pulling the listed topics from remote
  * clusters over their WAN listeners. Topic names are kept (IdentityReplicationPolicy) and each direction carries
- * its own topics, so there is no replication cycle. Properties come from runtime/kafka/mirror-maker-settings.ts,
- * the module the local launcher uses; this construct adds addresses and client security only.
+ * its own topics, so there is no replication cycle. Properties come from contracts/kafka/mirror-maker-settings.ts,
+ * the module the local launcher uses too; this construct adds addresses and client security only. The target may be
+ * a KafkaCluster or any existing cluster (`KafkaCluster.fromExisting`).
  * Several sources may feed one target through one instance, as long as no topic comes from two of them; the
  * continuum runs one instance per source (see constructs/continuum.ts).
  */
@@ -13,9 +14,9 @@ import { renderProperties } from '../../contracts/kafka/broker-settings';
 import { mirrorMakerProperties } from '../../contracts/kafka/mirror-maker-settings';
 import { SCRAM_MECHANISM } from '../../contracts/kafka/security';
 import { IMAGES, IMAGE_USERS } from '../../contracts/versions';
-import type { KafkaClientSecurity } from './inference-layer';
-import type { KafkaCluster } from './kafka-cluster';
+import type { IKafkaCluster, KafkaClientSecurity } from './kafka-endpoint';
 import type { KafkaTopics } from './kafka-topics';
+import { physicalName } from './names';
 import { RESTRICTED_CONTAINER, type ResourceRequest, jvmHeapOptions, resourceBlock, restrictedPodSecurity, scratch, standardLabels } from './pod-defaults';
 
 export interface MirrorSource {
@@ -31,11 +32,19 @@ export interface MirrorSource {
 }
 
 export interface MirrorMaker2Props {
+  /** Deployment name and prefix of its ConfigMap. @default - derived from the construct's path */
+  readonly name?: string;
   /** Alias of the target cluster (the layer it runs in). */
   readonly targetAlias: string;
-  readonly target: KafkaCluster;
-  /** Topics of the target cluster: every mirrored topic must be declared there. */
-  readonly targetTopics: KafkaTopics;
+  /** A KafkaCluster, or `KafkaCluster.fromExisting(…)`; its `clientSecurity`, if any, is MM2's login there. */
+  readonly target: IKafkaCluster;
+  /**
+   * Topics of the target cluster: every mirrored topic must be declared there, and `tasks.max` follows their
+   * partitions. @default - not checked (the topics exist already); `tasksMax` tasks
+   */
+  readonly targetTopics?: KafkaTopics;
+  /** Connector tasks per flow. @default - the most partitions of a mirrored topic in `targetTopics`, else 1 */
+  readonly tasksMax?: number;
   readonly sources: MirrorSource[];
   /** @default IMAGES.kafka */
   readonly image?: string;
@@ -50,17 +59,22 @@ export class MirrorMaker2 extends Construct {
   /** The rendered mm2.properties (tests and docs read it). */
   readonly properties: Record<string, string>;
   readonly podLabels: Record<string, string>;
+  // Escape hatches: the objects as synthesized.
+  readonly configMap: k8s.KubeConfigMap;
+  readonly deployment: k8s.KubeDeployment;
 
   constructor(scope: Construct, id: string, props: MirrorMaker2Props) {
     super(scope, id);
     const { target, targetAlias, targetTopics } = props;
     if (props.sources.length === 0) throw new Error(`MirrorMaker2 ${targetAlias}: sources must not be empty`);
-    const name = (this.name = `mirror-maker2-${props.sources.map((x) => x.alias).join('-')}-to-${targetAlias}`);
+    const name = (this.name = physicalName(this, props.name, `MirrorMaker2 ${this.node.path}`, 63));
     let maxPartitions = 1;
     for (const s of props.sources) {
       if (s.alias === targetAlias) throw new Error(`MirrorMaker2 ${targetAlias}: source alias "${s.alias}" is the target itself`);
-      for (const t of s.topics) maxPartitions = Math.max(maxPartitions, targetTopics.topic(t).partitions);
+      for (const t of s.topics) maxPartitions = Math.max(maxPartitions, targetTopics?.topic(t).partitions ?? 1);
     }
+    const tasksMax = props.tasksMax ?? maxPartitions;
+    if (!Number.isInteger(tasksMax) || tasksMax < 1) throw new Error(`MirrorMaker2 ${targetAlias}: tasksMax (${tasksMax}) must be an integer ≥ 1`);
 
     const base = mirrorMakerProperties({
       clusters: [
@@ -72,11 +86,15 @@ export class MirrorMaker2 extends Construct {
       // bookkeeping topics follow the target cluster's size.
       replicationFactor: Math.min(3, target.brokers, ...props.sources.map((s) => s.brokers)),
       // One task per partition keeps each partition's copy in a single, unshared consumer.
-      tasksMax: maxPartitions,
+      tasksMax,
     });
+    // Every cluster MM2 logs in to: the sources' WAN listeners, and the target when it is secured.
+    const logins = [
+      ...(target.clientSecurity ? [{ alias: targetAlias, security: target.clientSecurity }] : []),
+      ...props.sources.filter((s): s is MirrorSource & { security: KafkaClientSecurity } => !!s.security),
+    ];
     const security: Record<string, string> = {};
-    for (const s of props.sources) {
-      if (!s.security) continue;
+    for (const s of logins) {
       Object.assign(security, {
         [`${s.alias}.security.protocol`]: 'SASL_SSL',
         [`${s.alias}.sasl.mechanism`]: SCRAM_MECHANISM,
@@ -95,10 +113,10 @@ export class MirrorMaker2 extends Construct {
 
     this.podLabels = standardLabels({ name, component: 'mirror-maker2', layer: targetAlias });
     const rendered = renderProperties(this.properties, `MirrorMaker 2 into ${targetAlias}: generated from runtime/kafka/mirror-maker-settings.ts`);
-    const config = new k8s.KubeConfigMap(this, 'config', {
+    const config = (this.configMap = new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: `${name}-config`, labels: this.podLabels },
       data: { 'mm2.properties': rendered },
-    });
+    }));
 
     const resources = props.resources ?? { cpu: '250m', memory: '768Mi' };
     const tmp = scratch('tmp', '/tmp');
@@ -109,8 +127,7 @@ export class MirrorMaker2 extends Construct {
     ];
     const mounts: k8s.VolumeMount[] = [{ name: 'config', mountPath: '/etc/mm2', readOnly: true }, tmp.mount, logs.mount];
     const volumes: k8s.Volume[] = [{ name: 'config', configMap: { name: config.name } }, tmp.volume, logs.volume];
-    for (const s of props.sources) {
-      if (!s.security) continue;
+    for (const s of logins) {
       env.push(
         { name: envName(s.alias, 'USERNAME'), valueFrom: { secretKeyRef: { name: s.security.credentialsSecretName, key: 'username' } } },
         { name: envName(s.alias, 'PASSWORD'), valueFrom: { secretKeyRef: { name: s.security.credentialsSecretName, key: 'password' } } },
@@ -119,7 +136,7 @@ export class MirrorMaker2 extends Construct {
       volumes.push({ name: `ca-${s.alias}`, secret: { secretName: s.security.caSecretName, items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
     }
 
-    new k8s.KubeDeployment(this, 'deployment', {
+    this.deployment = new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name, labels: this.podLabels },
       spec: {
         // Dedicated mode without the internal REST server: one instance drives all flows into this cluster.

@@ -268,3 +268,31 @@ describe('synthesize (the cdk8s app)', () => {
     expect(() => buildContinuum(getEnvironment('local'), os.tmpdir())).toThrow(/local processes/);
   });
 });
+
+describe('deploy-time checks', () => {
+  test("a secured edge + fog + cloud with transport 'direct' is refused: the fog worker would reach the edge with the cloud's login", () => {
+    const env = parseEnvironment({ ...threeLayers(), transport: 'direct' });
+    expect(env.security.externalListener).toBe('SASL_SSL');
+    const outroot = fs.mkdtempSync(path.join(os.tmpdir(), 'ddnn-synth-'));
+    try {
+      expect(() => buildContinuum(env, outroot)).toThrow(/InferenceLayer fog: next \(.*\) and reply \(.*\) are two remote clusters/);
+    } finally {
+      fs.rmSync(outroot, { recursive: true, force: true });
+    }
+  });
+
+  test("every environment's workers wait 0 ms for a batch to fill, as the worker does by default", () => {
+    for (const name of listEnvironments()) {
+      const env = getEnvironment(name);
+      if (!synthesizableEnvironment(env)) continue;
+      const outroot = fs.mkdtempSync(path.join(os.tmpdir(), 'ddnn-synth-'));
+      const objects = buildContinuum(env, outroot);
+      fs.rmSync(outroot, { recursive: true, force: true });
+      const workers = [...objects.layers.flatMap((l) => objectsOf(l.app)), ...(objects.federation ? objectsOf(objects.federation.app) : [])]
+        .flatMap(containersOf)
+        .filter((c) => c.name === 'worker');
+      expect(workers.length).toBeGreaterThan(0);
+      for (const c of workers) expect([name, envOf(c).DDNN_BATCH_MAX_WAIT_MS]).toEqual([name, '0']);
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { KafkaTopics, type TopicDeclaration } from '../../constructs/k8s/kafka-t
 import type { Manifest } from './manifest-checks';
 
 export function clusterWithTopics(topics: TopicDeclaration[], brokers = 3, chart: Chart = Testing.chart()) {
-  const cluster = new KafkaCluster(chart, 'kafka', { brokers, external: { type: 'NodePort', host: '203.0.113.7' } });
+  const cluster = new KafkaCluster(chart, 'kafka', { name: 'kafka', brokers, external: { type: 'NodePort', host: '203.0.113.7' } });
   const declared = new KafkaTopics(chart, 'topics', { cluster, topics });
   return { chart, cluster, topics: declared };
 }

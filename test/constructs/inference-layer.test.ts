@@ -1,5 +1,5 @@
-import { Testing } from 'cdk8s';
-import { WORKER_HTTP } from '../../contracts/worker-env';
+import { Chart, Testing } from 'cdk8s';
+import { WORKER_DEFAULTS, WORKER_HTTP } from '../../contracts/worker-env';
 import { InferenceLayer } from '../../constructs/k8s/inference-layer';
 import { WORKER_ENV, parseWorkerConfig, workerConfigFromEnv } from '../../runtime/worker/config';
 import { clusterWithTopics, find } from './fixtures';
@@ -15,6 +15,7 @@ const TOPICS = [
 function synth(extra: Partial<ConstructorParameters<typeof InferenceLayer>[2]> = {}) {
   const { chart, topics } = clusterWithTopics(TOPICS);
   const layer = new InferenceLayer(chart, 'edge', {
+    name: 'ddnn-worker',
     layer: 'edge',
     image: 'registry.example/ddnn/worker:0.1.0',
     modelLocation: 'https://models.example/edge',
@@ -109,9 +110,44 @@ describe('InferenceLayer', () => {
     expect(referenceProblems(objects).join()).toMatch(/undeclared Secret cloud-client/);
   });
 
+  test('refuses next and reply on two different remote clusters: the worker has one remote login', () => {
+    const cloud = { bootstrapServers: 'kafka-0.cloud.example:9094', security: { credentialsSecretName: 'cloud-client', caSecretName: 'cloud-ca' } };
+    const edge = { bootstrapServers: 'kafka-0.edge.example:30094', security: { credentialsSecretName: 'edge-client', caSecretName: 'edge-ca' } };
+    expect(() => synth({ next: { topic: 'ddnn.cloud.requests', ...cloud }, reply: { topic: 'ddnn.replies', ...edge } })).toThrow(
+      /next \(kafka-0.cloud.example:9094\) and reply \(kafka-0.edge.example:30094\) are two remote clusters/,
+    );
+    // One remote cluster for both is fine: its one login serves both.
+    const { deployment } = synth({ next: { topic: 'ddnn.cloud.requests', ...cloud }, reply: { topic: 'ddnn.replies', ...cloud } });
+    expect(envOf(deployment.spec.template.spec.containers[0])[WORKER_ENV.kafkaTlsCaFile]).toBe('/etc/ddnn/kafka-ca/ca.crt');
+  });
+
+  test("batching defaults to the worker's own: a lone request waits 0 ms", () => {
+    const { deployment } = synth({ batch: undefined });
+    const env = envOf(deployment.spec.template.spec.containers[0]);
+    expect([env[WORKER_ENV.batchMaxSize], env[WORKER_ENV.batchMaxWaitMs]]).toEqual([String(WORKER_DEFAULTS.batchMaxSize), '0']);
+    expect(WORKER_DEFAULTS.batchMaxWaitMs).toBe(0);
+  });
+
+  test('spreads replicas over nodes and zones once each, preferred, however often the chart is synthesized', () => {
+    const { layer, objects } = synth();
+    layer.deploymentManifest();
+    Testing.synth(Chart.of(layer));
+    const again = Testing.synth(Chart.of(layer)).find((o: Manifest) => o.kind === 'Deployment')!;
+    for (const d of [find(objects, 'Deployment', 'ddnn-worker'), again, layer.deploymentManifest()]) {
+      const anti = d.spec.template.spec.affinity.podAntiAffinity;
+      expect(anti.requiredDuringSchedulingIgnoredDuringExecution).toBeUndefined();
+      const terms = anti.preferredDuringSchedulingIgnoredDuringExecution;
+      expect(terms.map((t: Manifest) => [t.weight, t.podAffinityTerm.topologyKey])).toEqual([
+        [100, 'kubernetes.io/hostname'],
+        [50, 'topology.kubernetes.io/zone'],
+      ]);
+    }
+  });
+
   test('per-device reply topics: a request may name only a declared device\'s topic', () => {
     const { chart, topics } = clusterWithTopics([...TOPICS, { name: 'ddnn.replies.device-0' }, { name: 'ddnn.replies.device-1' }]);
     const layer = new InferenceLayer(chart, 'edge', {
+      name: 'ddnn-worker',
       layer: 'edge',
       image: 'registry.example/ddnn/worker:0.1.0',
       modelLocation: 'https://models.example/edge',

@@ -8,7 +8,7 @@ const external = { type: 'NodePort' as const, host: '203.0.113.7' };
 
 function synth(extra: Partial<KafkaAccessProps> = {}, secure = true) {
   const chart = Testing.chart();
-  const cluster = new KafkaCluster(chart, 'kafka', { brokers: 3, external, wanSecurity: secure ? { tlsSecretName: 'kafka-tls' } : undefined });
+  const cluster = new KafkaCluster(chart, 'kafka', { name: 'kafka', brokers: 3, external, wanSecurity: secure ? { tlsSecretName: 'kafka-tls' } : undefined });
   const access = new KafkaAccess(chart, 'access', {
     cluster,
     users: [

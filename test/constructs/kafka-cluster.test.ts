@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { Testing } from 'cdk8s';
 import { kraftClusterId } from '../../contracts/kafka/cluster-id';
 import { KafkaCluster } from '../../constructs/k8s/kafka-cluster';
@@ -8,7 +9,7 @@ const nodePort = { type: 'NodePort' as const, host: '203.0.113.7' };
 
 function synth(props: Partial<ConstructorParameters<typeof KafkaCluster>[2]> = {}) {
   const chart = Testing.chart();
-  const cluster = new KafkaCluster(chart, 'kafka', { brokers: 3, external: nodePort, layer: 'edge', ...props });
+  const cluster = new KafkaCluster(chart, 'kafka', { name: 'kafka', brokers: 3, external: nodePort, layer: 'edge', ...props });
   const objects: Manifest[] = Testing.synth(chart);
   const get = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
   return { cluster, objects, get };
@@ -142,6 +143,32 @@ describe('KafkaCluster', () => {
     [{ brokers: 3, external: { type: 'NodePort' as const, host: 'h', basePort: 32766 } }, /node port range/],
   ])('refuses invalid props %j', (bad, message) => {
     expect(() => synth(bad)).toThrow(message);
+  });
+
+  test('ZooKeeper keeps its transaction log on the data volume claim, not on scratch space', () => {
+    const { objects, cluster } = synth({ coordination: 'zookeeper', brokers: 1, quorum: 1 });
+    const zk = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === cluster.zookeeper!.name)!;
+    const cfg = props(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === `${cluster.zookeeper!.name}-config`)!.data['zoo.cfg']);
+    const container = zk.spec.template.spec.containers[0];
+    const claims = zk.spec.volumeClaimTemplates.map((c: Manifest) => c.metadata.name);
+    // The deepest mount holding each directory decides where it lives.
+    const volumeOf = (dir: string) =>
+      container.volumeMounts
+        .filter((m: Manifest) => dir === m.mountPath || dir.startsWith(`${m.mountPath}/`))
+        .sort((a: Manifest, b: Manifest) => b.mountPath.length - a.mountPath.length)[0]?.name;
+    for (const dir of [cfg.dataDir, cfg.dataLogDir]) expect(claims).toContain(volumeOf(dir));
+    expect(cfg.dataLogDir).toBe(cluster.zookeeper!.dataLogDir);
+    expect(container.env).toContainEqual({ name: 'ZOO_DATA_LOG_DIR', value: cfg.dataLogDir });
+    expect(zk.spec.template.spec.volumes.filter((v: Manifest) => v.emptyDir).map((v: Manifest) => v.name)).not.toContain(volumeOf(cfg.dataLogDir));
+    expect(cfg).toMatchObject({ 'autopurge.snapRetainCount': '3', 'autopurge.purgeInterval': '1' });
+  });
+
+  test("a KRaft cluster id never starts with '-', whatever the name hashes to", () => {
+    const first = (seed: string) => createHash('sha256').update(`ddnn-kraft:${seed}`).digest().subarray(0, 16).toString('base64url');
+    const name = Array.from({ length: 2000 }, (_, i) => `kafka-${i}`).find((n) => first(`edge/${n}`).startsWith('-'))!;
+    const { get, cluster } = synth({ name });
+    expect(cluster.clusterId).not.toMatch(/^-/);
+    expect(get('StatefulSet', name).spec.template.spec.containers[0].env).toContainEqual({ name: 'CLUSTER_ID', value: cluster.clusterId });
   });
 
   test('every object is valid against the Kubernetes schema, and matches the snapshot', () => {

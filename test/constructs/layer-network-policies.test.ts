@@ -6,8 +6,8 @@ import { type Manifest, schemaErrors } from './manifest-checks';
 
 function synth(coordination: 'kraft' | 'zookeeper') {
   const chart = Testing.chart();
-  const kafka = new KafkaCluster(chart, 'kafka', { brokers: 3, coordination, external: { type: 'NodePort', host: 'h' } });
-  new LayerNetworkPolicies(chart, 'np', { kafka, wanSources: ['192.0.2.0/24'], workerSelectors: [{ 'app.kubernetes.io/name': 'ddnn-worker' }] });
+  const kafka = new KafkaCluster(chart, 'kafka', { name: 'kafka', brokers: 3, coordination, external: { type: 'NodePort', host: 'h' } });
+  new LayerNetworkPolicies(chart, 'np', { defaultDenyName: 'default-deny-ingress', kafka, wanSources: ['192.0.2.0/24'], workerSelectors: [{ 'app.kubernetes.io/name': 'ddnn-worker' }] });
   return (Testing.synth(chart) as Manifest[]).filter((o) => o.kind === 'NetworkPolicy');
 }
 

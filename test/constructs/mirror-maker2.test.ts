@@ -19,6 +19,7 @@ const props = (text: string) =>
 function synth(security = true, topics = ['ddnn.cloud.requests']) {
   const { chart, cluster, topics: declared } = clusterWithTopics([{ name: 'ddnn.cloud.requests', partitions: 3 }, { name: 'ddnn.replies', partitions: 3 }]);
   const mm2 = new MirrorMaker2(chart, 'mm2', {
+    name: 'mirror-maker2-edge-to-cloud',
     targetAlias: 'cloud',
     target: cluster,
     targetTopics: declared,

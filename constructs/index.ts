@@ -1,0 +1,30 @@
+/**
+ * continuum-ddnn's cdk8s construct library: Kafka (brokers, ZooKeeper, topics, SCRAM users + ACLs, MirrorMaker 2),
+ * the early-exit inference workers and their NetworkPolicies, for use in any cdk8s chart. Constructs that *use*
+ * Kafka take an `IKafkaCluster`: a `KafkaCluster` of the same app, or `KafkaCluster.fromExisting(…)`.
+ *
+ * The project's own experiments (constructs/continuum.ts, from environments/) are an app built on this library, not
+ * part of it.
+ */
+export { KafkaCluster, AUTHORIZER, externalEndpoints } from './k8s/kafka-cluster';
+export type { KafkaClusterProps, ExistingKafkaClusterProps, KafkaExternalAccess, KafkaWanSecurity } from './k8s/kafka-cluster';
+export type { IKafkaCluster, KafkaClientSecurity } from './k8s/kafka-endpoint';
+export { ZooKeeperEnsemble } from './k8s/zookeeper-ensemble';
+export type { ZooKeeperEnsembleProps } from './k8s/zookeeper-ensemble';
+export { KafkaTopics } from './k8s/kafka-topics';
+export type { KafkaTopicsProps, TopicDeclaration, Topic } from './k8s/kafka-topics';
+export { KafkaAccess } from './k8s/kafka-access';
+export type { KafkaAccessProps, ScramUser, AclGrant, AclOperation } from './k8s/kafka-access';
+export { MirrorMaker2 } from './k8s/mirror-maker2';
+export type { MirrorMaker2Props, MirrorSource } from './k8s/mirror-maker2';
+export { InferenceLayer } from './k8s/inference-layer';
+export type { InferenceLayerProps, RemoteTopic } from './k8s/inference-layer';
+export { LayerNetworkPolicies } from './k8s/layer-network-policies';
+export type { LayerNetworkPoliciesProps } from './k8s/layer-network-policies';
+export { ContinuumFederation, OVERRIDABLE_PATHS } from './k8s/continuum-federation';
+export type { ContinuumFederationProps, FederationEngine, FederationMember, ClusterOverride } from './k8s/continuum-federation';
+export type { ResourceRequest } from './k8s/pod-defaults';
+// What the workers read and the images run: the worker env-var contract, image versions, ports.
+export { WORKER_ENV, WORKER_DEFAULTS, WORKER_HTTP } from '../contracts/worker-env';
+export { IMAGES, KAFKA_VERSION } from '../contracts/versions';
+export { KAFKA_PORTS } from '../contracts/kafka/ports';
