@@ -43,8 +43,13 @@ export function buildProgram(handlers: Handlers): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  addRunOptions(program.command('run', { isDefault: true }).description('one experiment: early exits (per transport) vs cloud-only'))
+  const run = addRunOptions(program.command('run', { isDefault: true }).description('one experiment: early exits (per transport) vs cloud-only'))
     .action(async (opts: Record<string, unknown>) => handlers.run(parseRunOptions(defined(opts))));
+  // `npm start -- --help` reaches the program, not its default command: list the run flags there too.
+  program.addHelpText('after', () => {
+    const help = run.helpInformation();
+    return `\n${help.slice(help.indexOf('Options:')).replace('Options:', 'Options of run, the default command (npm start -- [options]):')}`;
+  });
 
   addRunOptions(
     program

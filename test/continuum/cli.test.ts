@@ -9,7 +9,7 @@ function capture() {
     sweep: async (options, envs) => void calls.push({ kind: 'sweep', options, envs }),
   };
   const parse = (argv: string[]) => buildProgram(handlers).configureOutput({ writeErr: () => undefined, writeOut: () => undefined }).parseAsync(argv, { from: 'user' });
-  return { calls, parse };
+  return { calls, parse, handlers };
 }
 
 describe('command line', () => {
@@ -30,6 +30,14 @@ describe('command line', () => {
     const { calls, parse } = capture();
     await parse(['sweep', '--envs', 'paper-ha-p1,paper-ha-p2', '--images', '10']);
     expect(calls[0]).toMatchObject({ kind: 'sweep', envs: ['paper-ha-p1', 'paper-ha-p2'], options: { images: 10 } });
+  });
+
+  it('npm start -- --help lists the run flags, not only the subcommands', () => {
+    let out = '';
+    const program = buildProgram(capture().handlers).configureOutput({ writeOut: (s) => void (out += s) });
+    program.outputHelp();
+    for (const flag of ['--env <name>', '--transport <transport>', '--images <n>', '--rate <r>', '--wan-latency <ms>', '--no-baseline']) expect(out).toContain(flag);
+    expect(out).toMatch(/Commands:[\s\S]*run \[options\][\s\S]*sweep \[options\]/);
   });
 
   it('refuses an unknown transport', async () => {
