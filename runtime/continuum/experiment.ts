@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { getEnvironment, type Environment, type Transport } from '../../environments';
 import { runDevices, type DeviceFleetResult, type SendMode } from '../devices/simulator';
 import type { LabeledImage } from '../devices/session';
-import { startMirrorMaker2 } from '../kafka/mirror-maker';
+import { startMirrorMakersPerTarget } from '../kafka/mirror-maker';
 import { startLocalClusters, type LocalClusters } from './clusters';
 import { loadTestImages } from '../devices/dataset';
 import { bandwidthBytesPerSec, type RunOptions } from './options';
@@ -73,23 +73,16 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
     ui.step(`${label}: creating topics on ${Object.keys(wiring.topics).join(' + ')}`);
     await clusters.createTopics(wiring.topics);
 
-    const targets = [...new Set(wiring.mirrors.map((m) => m.target))];
-    await Promise.all(
-      targets.map(async (target) => {
-        // MM2 runs next to the cluster it writes to and reads the other one across the WAN.
-        const flows = wiring.mirrors.filter((m) => m.target === target);
-        ui.step(`${label}: MirrorMaker 2 → ${target} (${flows.map((f) => `${f.source}→${f.target}: ${f.topics.length} topic(s)`).join(', ')})`);
-        const reach = Object.fromEntries([...clusters.clusters.keys()].map((l) => [l, l === target ? 'local' : 'wan'] as const));
-        const mm = await startMirrorMaker2({
-          clusters: Object.fromEntries(clusters.clusters),
-          flows,
-          reach,
-          dir: path.join(ctx.logDir, `mirror-maker-${wiring.name}-to-${target}`),
-          heapMb: 256,
-        });
-        own.add(`mirror-maker → ${target}`, () => mm.stop());
-      }),
-    );
+    // MM2 runs next to the cluster it writes to and reads the other one across the WAN.
+    const mirrorMakers = await startMirrorMakersPerTarget({
+      clusters: Object.fromEntries(clusters.clusters),
+      flows: wiring.mirrors,
+      dirFor: (target) => path.join(ctx.logDir, `mirror-maker-${wiring.name}-to-${target}`),
+      heapMb: 256,
+      onStart: (target, flows) =>
+        ui.step(`${label}: MirrorMaker 2 → ${target} (${flows.map((f) => `${f.source}→${f.target}: ${f.topics.length} topic(s)`).join(', ')})`),
+    });
+    for (const [target, mm] of mirrorMakers) own.add(`mirror-maker → ${target}`, () => mm.stop());
 
     ui.step(`${label}: starting ${wiring.workers.length} worker process(es): ${wiring.workers.map((w) => w.name).join(', ')}`);
     const workers = await Promise.all(

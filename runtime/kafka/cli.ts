@@ -162,7 +162,10 @@ wanFlags(
     report(o.json, 'ready', {
       edge: describe(c.edge),
       cloud: describe(c.cloud),
-      mirrorMaker: { pid: c.mirrorMaker.pid, edgeToCloud: o.edgeToCloud, cloudToEdge: o.cloudToEdge, log: c.mirrorMaker.logFile },
+      mirrorMakers: [
+        ...(c.edgeToCloud ? [{ pid: c.edgeToCloud.pid, topics: o.edgeToCloud, direction: 'edge→cloud', log: c.edgeToCloud.logFile }] : []),
+        ...(c.cloudToEdge ? [{ pid: c.cloudToEdge.pid, topics: o.cloudToEdge, direction: 'cloud→edge', log: c.cloudToEdge.logFile }] : []),
+      ],
     });
   },
 );

@@ -1,11 +1,13 @@
 /**
- * The local Kafka continuum: an `edge` and a `cloud` cluster, started together, plus MirrorMaker 2
- * carrying chosen topics edge→cloud and cloud→edge under their own names.
+ * The local Kafka continuum: an `edge` and a `cloud` cluster, started together, plus MirrorMaker 2 carrying chosen
+ * topics edge→cloud and cloud→edge under their own names: one instance per direction, next to the cluster it writes
+ * to (startMirrorMakersPerTarget, the launcher the main job uses too).
  */
 import { rmSync } from 'node:fs';
+import * as path from 'node:path';
 import type { Coordination, BrokerTuning } from '../../contracts/kafka/broker-settings';
 import { startCluster, type KafkaCluster } from './cluster';
-import { startMirrorMaker2, type MirrorMaker2 } from './mirror-maker';
+import { startMirrorMakersPerTarget, type MirrorMaker2 } from './mirror-maker';
 import type { LocalSecurityOptions } from './security';
 import type { TopicSpec } from './topics';
 import type { WanLinkOptions } from './wan-link';
@@ -39,7 +41,10 @@ export interface ContinuumOptions {
 export interface Continuum {
   readonly edge: KafkaCluster;
   readonly cloud: KafkaCluster;
-  readonly mirrorMaker: MirrorMaker2;
+  /** The instance writing into the cloud (edge→cloud topics), if any. */
+  readonly edgeToCloud?: MirrorMaker2;
+  /** The instance writing into the edge (cloud→edge topics), if any. */
+  readonly cloudToEdge?: MirrorMaker2;
   stop(): Promise<void>;
 }
 
@@ -62,15 +67,20 @@ export async function startContinuum(options: ContinuumOptions): Promise<Continu
       ...(options.edgeToCloud.length ? [{ source: 'edge', target: 'cloud', topics: options.edgeToCloud }] : []),
       ...(options.cloudToEdge.length ? [{ source: 'cloud', target: 'edge', topics: options.cloudToEdge }] : []),
     ];
-    const mirrorMaker = await startMirrorMaker2({ clusters: { edge, cloud }, flows });
+    const mirrorMakers = await startMirrorMakersPerTarget({
+      clusters: { edge, cloud },
+      flows,
+      dirFor: (target) => path.join(path.dirname(edge.dataDir), `${path.basename(edge.dataDir)}-mirror-maker-to-${target}`),
+    });
     return {
       edge,
       cloud,
-      mirrorMaker,
+      edgeToCloud: mirrorMakers.get('cloud'),
+      cloudToEdge: mirrorMakers.get('edge'),
       async stop() {
-        await mirrorMaker.stop();
+        await Promise.all([...mirrorMakers.values()].map((mm) => mm.stop()));
         await Promise.all([edge.stop(), cloud.stop()]);
-        rmSync(mirrorMaker.dir, { recursive: true, force: true });
+        for (const mm of mirrorMakers.values()) rmSync(mm.dir, { recursive: true, force: true });
       },
     };
   } catch (e) {

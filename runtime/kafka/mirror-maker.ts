@@ -155,6 +155,45 @@ export function startMirrorMaker2(options: MirrorMakerOptions): Promise<MirrorMa
   return MirrorMaker2.start(options);
 }
 
+export interface PerTargetOptions {
+  /** The clusters by alias, e.g. { edge, cloud }. */
+  readonly clusters: Readonly<Record<string, KafkaCluster>>;
+  readonly flows: readonly MirrorFlow[];
+  /** Config and log folder of the instance writing into `target`. */
+  readonly dirFor: (target: string) => string;
+  /** @default 384 */
+  readonly heapMb?: number;
+  /** Called as each instance starts (e.g. to report progress). */
+  readonly onStart?: (target: string, flows: readonly MirrorFlow[]) => void;
+}
+
+/**
+ * The local continuum's MirrorMaker 2 topology, as on Kubernetes (constructs/continuum.ts): one instance per target
+ * cluster, running next to it. It writes and keeps its Connect group on its own cluster and reads the sources
+ * across their WAN links, so a WAN cut stalls its fetches but never takes its group away (a single instance for
+ * both directions lost its group in a cut and never restarted its stuck task). Returns the instances by target;
+ * if one fails to start, those already started are stopped.
+ */
+export async function startMirrorMakersPerTarget(options: PerTargetOptions): Promise<Map<string, MirrorMaker2>> {
+  const targets = [...new Set(options.flows.map((f) => f.target))];
+  const started = new Map<string, MirrorMaker2>();
+  const results = await Promise.allSettled(
+    targets.map(async (target) => {
+      const flows = options.flows.filter((f) => f.target === target);
+      options.onStart?.(target, flows);
+      const reach = Object.fromEntries(Object.keys(options.clusters).map((a) => [a, a === target ? 'local' : 'wan'] as const));
+      const mm = await startMirrorMaker2({ clusters: options.clusters, flows, reach, dir: options.dirFor(target), heapMb: options.heapMb });
+      started.set(target, mm);
+    }),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all([...started.values()].map((mm) => mm.stop()));
+    throw failed.reason;
+  }
+  return started;
+}
+
 function tail(file: string, lines = 15): string {
   try {
     return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');

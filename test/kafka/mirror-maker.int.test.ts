@@ -80,7 +80,8 @@ test('no prefixed replica topics and no records looping back', async () => {
 });
 
 test('records produced while MM2 is stopped are mirrored after restart(), once', async () => {
-  const { edge, cloud, mirrorMaker } = continuum!;
+  const { edge, cloud } = continuum!;
+  const mirrorMaker = continuum!.edgeToCloud!;
   const oldPid = mirrorMaker.pid!;
   await mirrorMaker.stop();
   expect(isAlive(oldPid)).toBe(false);
