@@ -3,7 +3,7 @@
  * sub-model, wired to its Kafka topics, with probes on the worker's HTTP endpoints and a metrics Service.
  * Replicas are tied to partitions: a consumer group never has more useful members than its topic has partitions.
  */
-import { ApiObject, Duration, Size } from 'cdk8s';
+import { ApiObject, App, Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { SCRAM_MECHANISM } from '../../contracts/kafka/security';
@@ -174,7 +174,9 @@ export class InferenceLayer extends Construct {
 
     const resources = props.resources ?? { cpu: '1', memory: '2Gi' };
     const memMiB = Math.ceil(memoryBytes(resources.memory) / 2 ** 20);
-    this.deployment = new kplus.Deployment(this, 'deployment', {
+    // Federated: the Deployment is built in a detached twin of this scope (same path, so the same path-derived
+    // labels), never synthesized with this chart; the federation control plane places its manifest instead.
+    this.deployment = new kplus.Deployment(props.federated ? detachedTwin(this) : this, 'deployment', {
       metadata: { name, labels: this.podLabels },
       podMetadata: { labels: this.podLabels },
       replicas,
@@ -262,8 +264,15 @@ export class InferenceLayer extends Construct {
       selector: kplus.Pods.select(this, 'pods', { labels: this.selector }),
       ports: [{ name: 'http-metrics', port: WORKER_HTTP.port, targetPort: WORKER_HTTP.port }],
     });
-    if (props.federated) this.node.tryRemoveChild('deployment');
   }
+}
+
+/** A scope with `scope`'s path in an app of its own: what is built there is never synthesized with this chart. */
+function detachedTwin(scope: Construct): Construct {
+  const chart = Chart.of(scope);
+  const twin = new Chart(new App(), chart.node.id, { namespace: chart.namespace, labels: chart.labels });
+  const below = scope.node.scopes.slice(scope.node.scopes.indexOf(chart) + 1);
+  return below.reduce<Construct>((parent, s) => new Construct(parent, s.node.id), twin);
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
