@@ -33,8 +33,13 @@ const REFUSALS = new Set([
   'UNKNOWN_TOPIC_OR_PARTITION', // only reaches us after kafkajs' own retries: the topic is gone
 ]);
 
-/** The refusal reason of a produce error, or null when it may succeed later (broker down, leader moving). */
+/**
+ * The refusal reason of a produce error, or null when it may succeed later (broker down, leader moving). An error
+ * that is not a Kafka error at all (the client could not encode the record) is deterministic: a refusal too.
+ */
 export function refusalOf(e: unknown): string | null {
+  const name = (e as { name?: unknown } | undefined)?.name;
+  if (typeof name !== 'string' || !name.startsWith('KafkaJS')) return `client error: ${String((e as Error)?.message ?? e)}`.slice(0, 500);
   for (let err = e as { type?: string; message?: string; cause?: unknown } | undefined, depth = 0; err && depth < 5; depth++) {
     if (err.type && REFUSALS.has(err.type)) return `${err.type}: ${err.message ?? ''}`.slice(0, 500);
     err = err.cause as typeof err;

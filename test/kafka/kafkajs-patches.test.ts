@@ -1,0 +1,93 @@
+/**
+ * The kafkajs patches (patches/kafkajs+2.2.4.patch, applied by patch-package on npm install) and the codecs
+ * runtime/kafka/codecs.ts registers: a batch the client cannot decode becomes one marker record instead of an error
+ * that stops the consumer; headers decode in linear time with upstream's result shape; headers without a value
+ * encode; snappy batches decode in both framings Kafka clients write.
+ */
+import { CompressionTypes } from 'kafkajs';
+import { compressSync } from 'snappy';
+import { snappyDecompress } from '../../runtime/kafka/codecs';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const Decoder = require('kafkajs/src/protocol/decoder');
+const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0');
+const Long = require('kafkajs/src/utils/long');
+const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder');
+const Record = require('kafkajs/src/protocol/recordBatch/record/v0');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+type Decoded = { records: { offset: string; key: Buffer | null; value: Buffer | null; headers: Record<string, unknown>; undecodable?: { reason: string; firstOffset: string; lastOffset: string } }[] };
+
+async function batchOf(records: object[], compression: number, firstOffset = 100): Promise<Buffer> {
+  const encoder: { buffer: Buffer } = await RecordBatch({
+    compression,
+    firstOffset: Long.fromInt(firstOffset),
+    lastOffsetDelta: records.length - 1,
+    records: records.map((r, i) => Record({ offsetDelta: i, ...r })),
+  });
+  return encoder.buffer;
+}
+
+const decode = (bytes: Buffer): Promise<Decoded> => decodeRecordBatch(new Decoder(bytes));
+
+describe('kafkajs patches', () => {
+  test('a batch whose compressed payload is corrupt becomes one marker record at its last offset', async () => {
+    const bytes = await batchOf([{ value: Buffer.from('a') }, { value: Buffer.from('b') }, { value: Buffer.from('c') }], CompressionTypes.GZIP, 100);
+    bytes.fill(0x55, bytes.length - 12); // the tail of the gzip stream
+    const out = await decode(bytes);
+    expect(out.records).toHaveLength(1);
+    expect(out.records[0].offset).toBe('102');
+    expect(out.records[0].undecodable).toMatchObject({ firstOffset: '100', lastOffset: '102' });
+    expect(out.records[0].undecodable!.reason).toMatch(/\w/);
+    expect(out.records[0].value!.length).toBeGreaterThan(0);
+  });
+
+  test('a good batch still decodes as before', async () => {
+    const out = await decode(await batchOf([{ key: 'k', value: Buffer.from('v') }], CompressionTypes.ZSTD, 7));
+    expect(out.records.map((r) => [r.offset, r.key?.toString(), r.value?.toString(), r.undecodable])).toEqual([['7', 'k', 'v', undefined]]);
+  });
+
+  test('headers: repeated names become arrays, null values stay null, "__proto__" and "constructor" are ordinary names', async () => {
+    const headers = { a: ['1', '2', '3'], n: null as unknown as string, constructor: 'c' };
+    const raw = JSON.parse('{"__proto__": "p"}');
+    const out = await decode(await batchOf([{ value: Buffer.from('v'), headers: { ...headers, ...raw } }], CompressionTypes.None));
+    const h = out.records[0].headers;
+    expect(h.a).toEqual([Buffer.from('1'), Buffer.from('2'), Buffer.from('3')]);
+    expect(h.n).toBeNull();
+    expect(h.constructor).toEqual(Buffer.from('c'));
+    expect(Object.prototype.hasOwnProperty.call(h, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(h)).toBe(Object.prototype);
+  });
+
+  test('10,000 distinct headers decode to 10,000 keys (linear: upstream copied the object per header)', async () => {
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < 10_000; i++) headers[`h${i}`] = 'v';
+    const out = await decode(await batchOf([{ value: Buffer.from('v'), headers }], CompressionTypes.None));
+    expect(Object.keys(out.records[0].headers)).toHaveLength(10_000);
+  });
+
+  test('a header without a value encodes (upstream threw a TypeError computing its size)', () => {
+    const encoded: { buffer: Buffer } = Record({ value: Buffer.from('v'), headers: { empty: null } });
+    expect(encoded.buffer.length).toBeGreaterThan(0);
+  });
+});
+
+describe('snappy framings', () => {
+  const payload = Buffer.from('the same bytes '.repeat(500));
+  test('librdkafka: one raw snappy block', () => {
+    expect(snappyDecompress(compressSync(payload) as Buffer)).toEqual(payload);
+  });
+  test('Java: xerial header, then length-prefixed blocks', () => {
+    const blocks = [payload.subarray(0, 3000), payload.subarray(3000)].map((p) => compressSync(p) as Buffer);
+    const header = Buffer.concat([Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]), Buffer.from([0, 0, 0, 1, 0, 0, 0, 1])]);
+    const framed = Buffer.concat([header, ...blocks.flatMap((b) => [int32be(b.length), b])]);
+    expect(snappyDecompress(framed)).toEqual(payload);
+    expect(() => snappyDecompress(framed.subarray(0, framed.length - 5))).toThrow(/overruns/);
+  });
+});
+
+function int32be(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n);
+  return b;
+}
