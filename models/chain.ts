@@ -50,8 +50,14 @@ export function prepareInput(manifest: SubModelManifest, images: Uint8Array | Fl
   });
 }
 
+/**
+ * What crossing a link does to a feature map (e.g. encode to the wire's float16/int8 and decode again); values are
+ * one batch, row-major [count × …shape]. Identity when absent.
+ */
+export type FeatureLink = (values: Float32Array, count: number, shape: readonly number[]) => Float32Array;
+
 /** Runs one batch through every layer; returns each exit's probabilities (row-major), by exit name. */
-export function runChainBatch(p: LoadedPartition, images: Uint8Array, count: number): Map<string, Float32Array> {
+export function runChainBatch(p: LoadedPartition, images: Uint8Array, count: number, link?: FeatureLink): Map<string, Float32Array> {
   const exits = new Map<string, Float32Array>();
   let x = prepareInput(p.layers[0].manifest, images, count);
   for (const { manifest, model } of p.layers) {
@@ -68,19 +74,25 @@ export function runChainBatch(p: LoadedPartition, images: Uint8Array, count: num
     if (manifest.next === null) break;
     if (!next) throw new Error(`layer ${manifest.layer} has a next layer but no features output`);
     x = next;
+    if (link) {
+      const t = x as tf.Tensor;
+      const crossed = link(t.dataSync() as Float32Array, count, t.shape.slice(1));
+      x = tf.tensor(crossed, t.shape, 'float32');
+      t.dispose();
+    }
   }
   return exits;
 }
 
 /** Runs `count` NHWC uint8 images through the chain in batches; `onBatch` reports progress. */
 export function runChain(
-  p: LoadedPartition, images: Uint8Array, count: number, batchSize = 100, onBatch?: (done: number) => void,
+  p: LoadedPartition, images: Uint8Array, count: number, batchSize = 100, onBatch?: (done: number) => void, link?: FeatureLink,
 ): Map<string, Float32Array> {
   const per = images.length / count;
   const result = new Map<string, Float32Array>();
   for (let start = 0; start < count; start += batchSize) {
     const n = Math.min(batchSize, count - start);
-    const out = runChainBatch(p, images.subarray(start * per, (start + n) * per), n);
+    const out = runChainBatch(p, images.subarray(start * per, (start + n) * per), n, link);
     for (const [name, probs] of out) {
       let all = result.get(name);
       if (!all) result.set(name, (all = new Float32Array(count * (probs.length / n))));

@@ -2,6 +2,8 @@
  * Sweeps the early-exit threshold of a partitioned model over CIFAR-10 and proposes one for an accuracy budget.
  *   npm run calibrate -- --placement edge-cloud --limit 2000 --accuracy-budget 0.01
  * Writes calibration.{txt,json,svg} under results/calibration/<model>-<placement>/.
+ *   npm run calibrate -- --placement edge-cloud --features float32,float16,int8
+ * also measures what each wire encoding of the forwarded feature maps does to accuracy (features.json).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -9,11 +11,26 @@ import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
 import { BackendPreference, selectBackend } from '../../runtime/tf/backend';
 import { defaultCifar10Dir, loadCifar10 } from '../cifar10';
-import { disposePartition, loadPartition, runChain } from '../chain';
+import { disposePartition, FeatureLink, loadPartition, runChain } from '../chain';
+import { decodeTensor, encodeTensor, type WireDtype } from '../../contracts/wire';
 import { Criterion, ExitOutputs, SweepInput, evaluateThreshold, exitAccuracy, propose, sweep } from '../calibration';
 import { formatTable, renderSvg } from '../calibration-report';
 
 const REPO = path.join(__dirname, '..', '..');
+
+type FeatureEncoding = Extract<WireDtype, 'float32' | 'float16' | 'int8'>;
+const BYTES_PER_VALUE: Record<FeatureEncoding, number> = { float32: 4, float16: 2, int8: 1 };
+
+/** Each sample's feature map through the wire format and back, as a worker forwards it. */
+function wireLink(encoding: FeatureEncoding): FeatureLink | undefined {
+  if (encoding === 'float32') return undefined;
+  return (values, count, shape) => {
+    const out = new Float32Array(values.length);
+    const per = values.length / count;
+    for (let i = 0; i < count; i++) out.set(decodeTensor(encodeTensor(values.subarray(i * per, (i + 1) * per), shape, encoding)).data, i * per);
+    return out;
+  };
+}
 
 async function main(): Promise<void> {
   const o = new Command()
@@ -30,24 +47,33 @@ async function main(): Promise<void> {
     .option('--batch <n>', 'inference batch size', (v) => parseInt(v, 10), 100)
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm or cpu', 'auto')
     .option('--out <dir>', 'output dir (default results/calibration/<model>-<placement>)')
+    .option('--features <encodings>', 'wire encodings of forwarded features to compare (float32,float16,int8); the sweep uses the first', 'float32')
     .parse()
     .opts<{
       modelDir: string; placement: string; data: string; split: 'test' | 'train'; limit?: number; accuracyBudget: number;
-      referenceThreshold: number; bytesPerValue: number; batch: number; backend: BackendPreference; out?: string;
+      referenceThreshold: number; bytesPerValue: number; batch: number; backend: BackendPreference; out?: string; features: string;
     }>();
+  const encodings = o.features.split(',').map((e) => e.trim()) as FeatureEncoding[];
+  for (const e of encodings) if (!(e in BYTES_PER_VALUE)) throw new Error(`--features: "${e}" is not one of ${Object.keys(BYTES_PER_VALUE).join(', ')}`);
   if (!(o.accuracyBudget >= 0 && o.accuracyBudget < 1)) throw new Error(`--accuracy-budget ${o.accuracyBudget}: must be in [0, 1)`);
   const backend = await selectBackend(o.backend);
   const partition = await loadPartition(path.join(o.modelDir, 'partitions', o.placement));
   const data = loadCifar10(o.data, o.split, o.limit);
-  const t0 = Date.now();
-  const probs = runChain(partition, data.images, data.count, o.batch, (done) => {
-    if (done % (o.batch * 10) === 0 || done === data.count) {
-      const s = (Date.now() - t0) / 1000;
-      process.stderr.write(`\r${done}/${data.count} images, ${(done / s).toFixed(0)} img/s on ${backend.name}   `);
-    }
-  });
-  process.stderr.write('\n');
+  let t0 = Date.now();
+  const chain = (encoding: FeatureEncoding) => {
+    t0 = Date.now();
+    const out = runChain(partition, data.images, data.count, o.batch, (done) => {
+      if (done % (o.batch * 10) === 0 || done === data.count) {
+        const s = (Date.now() - t0) / 1000;
+        process.stderr.write(`\r${encoding} features: ${done}/${data.count} images, ${(done / s).toFixed(0)} img/s on ${backend.name}   `);
+      }
+    }, wireLink(encoding));
+    process.stderr.write('\n');
+    return out;
+  };
+  const probs = chain(encodings[0]);
   const seconds = (Date.now() - t0) / 1000;
+  if (o.features !== 'float32') o.bytesPerValue = BYTES_PER_VALUE[encodings[0]];
   const classes = partition.placement.classNames.length;
   const exits: ExitOutputs[] = [];
   for (const l of partition.layers) {
@@ -80,6 +106,29 @@ async function main(): Promise<void> {
     sweeps: rows,
   };
   fs.writeFileSync(path.join(out, 'calibration.json'), JSON.stringify(report, null, 1) + '\n');
+  if (encodings.length > 1) {
+    // Same images, same threshold: only the link between the layers differs.
+    const rows = encodings.map((encoding, i) => {
+      const p = i === 0 ? probs : chain(encoding);
+      const ex = exits.map((e) => ({ ...e, probs: p.get(e.name)! }));
+      const at = evaluateThreshold({ exits: ex, labels: data.labels, classes }, 'max-softmax', o.referenceThreshold);
+      const featureBytes = partition.layers.flatMap((l) => l.manifest.outputs.filter((x) => x.role === 'features').map((x) => x.role === 'features' ? x.shape : []));
+      return {
+        encoding,
+        bytesPerFeatureMap: featureBytes.map((shape) => encodeTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape, encoding).length),
+        lastExitAccuracy: exitAccuracy(ex[ex.length - 1].probs, data.labels, classes),
+        overallAccuracy: at.overallAccuracy,
+        answered: at.answered,
+      };
+    });
+    const base = rows.find((r) => r.encoding === 'float32') ?? rows[0];
+    const lines = rows.map((r) =>
+      `${r.encoding.padEnd(8)} ${String(r.bytesPerFeatureMap.join('+')).padStart(8)} B  last exit ${(r.lastExitAccuracy * 100).toFixed(2)} % (${((r.lastExitAccuracy - base.lastExitAccuracy) * 100).toFixed(2)} pp)  ` +
+      `overall at ${o.referenceThreshold} ${(r.overallAccuracy * 100).toFixed(2)} % (${((r.overallAccuracy - base.overallAccuracy) * 100).toFixed(2)} pp)`,
+    );
+    fs.writeFileSync(path.join(out, 'features.json'), JSON.stringify({ model: report.model, modelVersion: report.modelVersion, placement: o.placement, images: data.count, threshold: o.referenceThreshold, backend: backend.name, rows }, null, 1) + '\n');
+    console.log(`feature encodings on the wire (${data.count} ${o.split} images, max-softmax ≥ ${o.referenceThreshold}):\n${lines.join('\n')}\n`);
+  }
   const text = [
     `${report.model} (${report.modelVersion}), placement ${o.placement}, ${data.count} ${o.split} images, backend ${backend.name}, ${seconds.toFixed(1)} s`,
     `exit accuracy alone: ${report.exits.map((e) => `${e.name} ${(e.accuracyAlone * 100).toFixed(2)} %`).join(', ')}`,

@@ -202,7 +202,7 @@ async function main(): Promise<void> {
       acks: 'all',
       producer: LOW_LATENCY_PRODUCER,
       tunedConsumer: LOW_LATENCY_CONSUMER,
-      mirrorMaker: 'dedicated mode, IdentityReplicationPolicy, linger.ms 0, fetch.max.wait.ms 50 (see mirror-maker-settings.ts)',
+      mirrorMaker: 'dedicated mode, IdentityReplicationPolicy, linger.ms 0, fetch.max.wait.ms 500 (see mirror-maker-settings.ts)',
       wanEmulation: 'none',
     },
     machine,

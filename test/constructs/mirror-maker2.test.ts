@@ -54,7 +54,7 @@ describe('MirrorMaker2', () => {
     const { p } = synth();
     expect(p['tasks.max']).toBe('3');
     expect(p['refresh.topics.interval.seconds']).toBe('5');
-    expect(p['edge.consumer.fetch.max.wait.ms']).toBe('50');
+    expect(p['edge.consumer.fetch.max.wait.ms']).toBe('500');
     expect(p['cloud.producer.linger.ms']).toBe('0');
   });
 
