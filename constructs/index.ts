@@ -28,3 +28,7 @@ export type { ResourceRequest } from './k8s/pod-defaults';
 export { WORKER_ENV, WORKER_DEFAULTS, WORKER_HTTP } from '../contracts/worker-env';
 export { IMAGES, KAFKA_VERSION } from '../contracts/versions';
 export { KAFKA_PORTS } from '../contracts/kafka/ports';
+// Strimzi as a second engine (the operator must be installed): Kafka + KafkaNodePool, KafkaTopic, KafkaUser,
+// KafkaMirrorMaker2 from the CRDs of Strimzi 0.47.0 (constructs/imports/strimzi).
+export * from './k8s/strimzi';
+export type { TopicCatalog } from './k8s/kafka-topics';

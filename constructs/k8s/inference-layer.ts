@@ -10,7 +10,7 @@ import { SCRAM_MECHANISM } from '../../contracts/kafka/security';
 import { WORKER_DEFAULTS, WORKER_ENV, WORKER_HTTP } from '../../contracts/worker-env';
 import { IMAGE_USERS } from '../../contracts/versions';
 import type { KafkaClientSecurity } from './kafka-endpoint';
-import type { KafkaTopics } from './kafka-topics';
+import type { TopicCatalog } from './kafka-topics';
 import { physicalName } from './names';
 import { memoryBytes, standardLabels } from './pod-defaults';
 
@@ -49,7 +49,7 @@ export interface InferenceLayerProps {
    */
   readonly modelLocation: string;
   /** Topics of this layer's own cluster; the input and dead-letter topics must be among them. */
-  readonly topics: KafkaTopics;
+  readonly topics: TopicCatalog;
   readonly inputTopic: string;
   readonly deadLetterTopic: string;
   /** Where features go when no exit is confident; the last layer has none. @default - last layer */

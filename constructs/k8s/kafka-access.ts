@@ -46,6 +46,28 @@ const USER = /^[A-Za-z0-9._-]{1,64}$/;
 const RESOURCE = /^[A-Za-z0-9._-]{1,249}$/;
 const SECRET_MOUNT = '/etc/kafka/users';
 
+/** Checks users and grants (names, duplicates, unknown users, resources); returns the Secrets and keys they read. */
+export function checkAccess(where: string, users: readonly ScramUser[], acls: readonly AclGrant[]): { name: string; keys: string[] }[] {
+  if (users.length === 0) throw new Error(`${where}: users must not be empty`);
+  const names = new Set<string>();
+  users.forEach((u, i) => {
+    if (!USER.test(u.name)) throw new Error(`${where}: users[${i}].name ("${u.name}") must match ${USER}`);
+    if (names.has(u.name)) throw new Error(`${where}: users[${i}].name ("${u.name}") is declared twice`);
+    names.add(u.name);
+  });
+  acls.forEach((a, i) => {
+    const at = `${where}: acls[${i}]`;
+    if (!names.has(a.user)) throw new Error(`${at}.user ("${a.user}") is not one of the users (${[...names].join(', ')})`);
+    if (a.operations.length === 0) throw new Error(`${at}.operations must not be empty`);
+    if (a.resource === 'cluster' ? a.name !== undefined : !RESOURCE.test(a.name ?? ''))
+      throw new Error(`${at}.name (${a.name}) must be ${a.resource === 'cluster' ? 'absent for the cluster' : `a ${a.resource} name or prefix`}`);
+  });
+
+  const secrets = new Map<string, Set<string>>();
+  for (const u of users) secrets.set(u.secretName, (secrets.get(u.secretName) ?? new Set()).add(u.key ?? u.name));
+  return [...secrets].map(([name, keys]) => ({ name, keys: [...keys] }));
+}
+
 export class KafkaAccess extends Construct {
   readonly cluster: IKafkaCluster;
   readonly users: readonly ScramUser[];
@@ -64,24 +86,7 @@ export class KafkaAccess extends Construct {
     this.users = props.users;
     this.acls = props.acls;
     if (cluster instanceof KafkaCluster && !cluster.wanSecurity) throw new Error(`${where}: cluster.wanSecurity must be set: without SASL there are no users and no authorizer`);
-    if (props.users.length === 0) throw new Error(`${where}: users must not be empty`);
-    const names = new Set<string>();
-    props.users.forEach((u, i) => {
-      if (!USER.test(u.name)) throw new Error(`${where}: users[${i}].name ("${u.name}") must match ${USER}`);
-      if (names.has(u.name)) throw new Error(`${where}: users[${i}].name ("${u.name}") is declared twice`);
-      names.add(u.name);
-    });
-    props.acls.forEach((a, i) => {
-      const at = `${where}: acls[${i}]`;
-      if (!names.has(a.user)) throw new Error(`${at}.user ("${a.user}") is not one of the users (${[...names].join(', ')})`);
-      if (a.operations.length === 0) throw new Error(`${at}.operations must not be empty`);
-      if (a.resource === 'cluster' ? a.name !== undefined : !RESOURCE.test(a.name ?? ''))
-        throw new Error(`${at}.name (${a.name}) must be ${a.resource === 'cluster' ? 'absent for the cluster' : `a ${a.resource} name or prefix`}`);
-    });
-
-    const secrets = new Map<string, Set<string>>();
-    for (const u of props.users) secrets.set(u.secretName, (secrets.get(u.secretName) ?? new Set()).add(u.key ?? u.name));
-    this.secrets = [...secrets].map(([name, keys]) => ({ name, keys: [...keys] }));
+    this.secrets = checkAccess(where, props.users, props.acls);
     const volumeOf = new Map(this.secrets.map((s, i) => [s.name, `users-${i}`]));
 
     const script = [

@@ -10,6 +10,11 @@ export interface KafkaClientSecurity {
   readonly credentialsSecretName: string;
   /** Secret with `ca.crt`, the CA that signed the brokers' certificates. */
   readonly caSecretName: string;
+  /**
+   * The user name in `credentialsSecretName`, for clients that take it literally rather than from the Secret
+   * (Strimzi's KafkaMirrorMaker2). @default - read from the Secret
+   */
+  readonly username?: string;
 }
 
 /** A Kafka cluster as its clients in this chart's namespace reach it. */

@@ -39,9 +39,42 @@ export interface Topic {
   readonly retentionMs: number;
 }
 
+/** Declared topics of one cluster, whatever creates them (this Job, or Strimzi's topic operator). */
+export interface TopicCatalog {
+  readonly cluster: IKafkaCluster;
+  readonly topics: readonly Topic[];
+  /** The declared topic, or an error naming the cluster and the topics it has. */
+  topic(name: string): Topic;
+}
+
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 
-export class KafkaTopics extends Construct {
+/** Fills the defaults of each declaration and checks it against the cluster's size; errors name the field. */
+export function resolveTopicDeclarations(cluster: IKafkaCluster, declarations: readonly TopicDeclaration[], kind = 'KafkaTopics'): Topic[] {
+  const seen = new Set<string>();
+  return declarations.map((t, i) => {
+    const at = `${kind} ${cluster.name}: topics[${i}] (${t.name})`;
+    if (!TOPIC_NAME.test(t.name)) throw new Error(`${at}: name must be 1–249 of [A-Za-z0-9._-]`);
+    if (seen.has(t.name)) throw new Error(`${at}: declared twice`);
+    seen.add(t.name);
+    const partitions = t.partitions ?? 1;
+    const rf = t.replicationFactor ?? Math.min(3, cluster.brokers);
+    const minIsr = t.minInSyncReplicas ?? Math.max(1, rf - 1);
+    if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`${at}: partitions (${partitions}) must be an integer ≥ 1`);
+    if (rf < 1 || rf > cluster.brokers) throw new Error(`${at}: replicationFactor (${rf}) must be ≤ brokers (${cluster.brokers})`);
+    if (minIsr < 1 || minIsr > rf) throw new Error(`${at}: minInSyncReplicas (${minIsr}) must be ≤ replicationFactor (${rf})`);
+    return { name: t.name, partitions, replicationFactor: rf, minInSyncReplicas: minIsr, retentionMs: t.retentionMs ?? 86_400_000 };
+  });
+}
+
+/** The topic named `name` in `catalog`, or an error naming the cluster and the topics it has. */
+export function findTopic(catalog: Pick<TopicCatalog, 'cluster' | 'topics'>, name: string): Topic {
+  const t = catalog.topics.find((x) => x.name === name);
+  if (!t) throw new Error(`topic "${name}" is not declared in ${catalog.cluster.name} (has: ${catalog.topics.map((x) => x.name).join(', ')})`);
+  return t;
+}
+
+export class KafkaTopics extends Construct implements TopicCatalog {
   readonly cluster: IKafkaCluster;
   readonly topics: readonly Topic[];
   readonly jobName: string;
@@ -52,20 +85,7 @@ export class KafkaTopics extends Construct {
     super(scope, id);
     const { cluster } = props;
     this.cluster = cluster;
-    const seen = new Set<string>();
-    this.topics = props.topics.map((t, i) => {
-      const at = `KafkaTopics ${cluster.name}: topics[${i}] (${t.name})`;
-      if (!TOPIC_NAME.test(t.name)) throw new Error(`${at}: name must be 1–249 of [A-Za-z0-9._-]`);
-      if (seen.has(t.name)) throw new Error(`${at}: declared twice`);
-      seen.add(t.name);
-      const partitions = t.partitions ?? 1;
-      const rf = t.replicationFactor ?? Math.min(3, cluster.brokers);
-      const minIsr = t.minInSyncReplicas ?? Math.max(1, rf - 1);
-      if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`${at}: partitions (${partitions}) must be an integer ≥ 1`);
-      if (rf < 1 || rf > cluster.brokers) throw new Error(`${at}: replicationFactor (${rf}) must be ≤ brokers (${cluster.brokers})`);
-      if (minIsr < 1 || minIsr > rf) throw new Error(`${at}: minInSyncReplicas (${minIsr}) must be ≤ replicationFactor (${rf})`);
-      return { name: t.name, partitions, replicationFactor: rf, minInSyncReplicas: minIsr, retentionMs: t.retentionMs ?? 86_400_000 };
-    });
+    this.topics = resolveTopicDeclarations(cluster, props.topics);
 
     const commands = this.topics.map((t) =>
       [
@@ -88,10 +108,7 @@ export class KafkaTopics extends Construct {
     this.jobName = this.job.name;
   }
 
-  /** The declared topic, or an error naming the cluster and the topics it has. */
   topic(name: string): Topic {
-    const t = this.topics.find((x) => x.name === name);
-    if (!t) throw new Error(`topic "${name}" is not declared in ${this.cluster.name} (has: ${this.topics.map((x) => x.name).join(', ')})`);
-    return t;
+    return findTopic(this, name);
   }
 }

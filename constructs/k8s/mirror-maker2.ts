@@ -15,7 +15,7 @@ import { mirrorMakerProperties } from '../../contracts/kafka/mirror-maker-settin
 import { SCRAM_MECHANISM } from '../../contracts/kafka/security';
 import { IMAGES, IMAGE_USERS } from '../../contracts/versions';
 import type { IKafkaCluster, KafkaClientSecurity } from './kafka-endpoint';
-import type { KafkaTopics } from './kafka-topics';
+import type { TopicCatalog } from './kafka-topics';
 import { physicalName } from './names';
 import { RESTRICTED_CONTAINER, type ResourceRequest, jvmHeapOptions, resourceBlock, restrictedPodSecurity, scratch, standardLabels } from './pod-defaults';
 
@@ -42,7 +42,7 @@ export interface MirrorMaker2Props {
    * Topics of the target cluster: every mirrored topic must be declared there, and `tasks.max` follows their
    * partitions. @default - not checked (the topics exist already); `tasksMax` tasks
    */
-  readonly targetTopics?: KafkaTopics;
+  readonly targetTopics?: TopicCatalog;
   /** Connector tasks per flow. @default - the most partitions of a mirrored topic in `targetTopics`, else 1 */
   readonly tasksMax?: number;
   readonly sources: MirrorSource[];

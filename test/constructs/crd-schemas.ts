@@ -1,3 +1,6 @@
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
 /**
  * Minimal JSON schemas for the CRD fields the constructs use (KubeFed v0.10 and Karmada v1.x shapes). No npm
  * package ships these CRDs' schemas, so they are written here from the upstream CRD definitions, strict
@@ -94,3 +97,32 @@ export const CRD_SCHEMAS: Record<string, object> = {
     ),
   ),
 };
+
+/**
+ * Strimzi's own CRD schemas (constructs/imports/strimzi/crds-0.47.0.yaml, Strimzi 0.47.0, the CRDs the constructs
+ * are generated from), made strict: every object schema with `properties` and no rule for other keys gets
+ * `additionalProperties: false`. The API server would silently prune a misspelt field; the test fails on it instead.
+ */
+function strict(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(strict);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, strict(s)])) : strict(v)]));
+  if (out.properties && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
+  return out;
+}
+
+const strimziCrds = parseAllDocuments(readFileSync(path.join(__dirname, '../../constructs/imports/strimzi/crds-0.47.0.yaml'), 'utf8'))
+  .map((d) => d.toJSON())
+  .filter((d) => d?.kind === 'CustomResourceDefinition');
+for (const crd of strimziCrds) {
+  for (const v of crd.spec.versions) {
+    const apiVersion = `${crd.spec.group}/${v.name}`;
+    const s = strict(v.schema.openAPIV3Schema) as Record<string, any>;
+    // metadata is `type: object` in a CRD; check the parts a manifest needs.
+    s.properties.metadata = meta;
+    s.properties.apiVersion = { const: apiVersion };
+    s.properties.kind = { const: crd.spec.names.kind };
+    s.required = ['apiVersion', 'kind', 'metadata', 'spec'];
+    CRD_SCHEMAS[`${apiVersion}/${crd.spec.names.kind}`] = s;
+  }
+}
