@@ -17,7 +17,7 @@
  *
  * Pure functions only: bytes in, typed arrays out, or a WireError naming what is wrong.
  */
-import { fromFloat16Bits, toFloat16Bits } from './float16';
+import { decodeFloat16Into, encodeFloat16Into } from './float16';
 import { WireError } from './wire-error';
 
 export const WIRE_VERSION = 1;
@@ -78,7 +78,11 @@ export function encodeTensor(data: Uint8Array | Float32Array, shape: readonly nu
     if (LITTLE_ENDIAN) buf.set(new Uint8Array(f.buffer, f.byteOffset, f.byteLength), offset);
     else for (let i = 0; i < n; i++) buf.writeFloatLE(f[i], offset + 4 * i);
   } else if (dtype === 'float16') {
-    for (let i = 0; i < n; i++) buf.writeUInt16LE(toFloat16Bits(data[i]), offset + 2 * i);
+    const f = data instanceof Float32Array ? data : Float32Array.from(data);
+    const halves = new Uint16Array(n);
+    encodeFloat16Into(f, halves);
+    if (LITTLE_ENDIAN) buf.set(new Uint8Array(halves.buffer), offset);
+    else for (let i = 0; i < n; i++) buf.writeUInt16LE(halves[i], offset + 2 * i);
   } else {
     quantize(data, shape[shape.length - 1], buf, offset);
   }
@@ -89,12 +93,13 @@ export function encodeTensor(data: Uint8Array | Float32Array, shape: readonly nu
 function quantize(data: Uint8Array | Float32Array, channels: number, buf: Buffer, offset: number): void {
   const min = new Float32Array(channels).fill(Infinity);
   const max = new Float32Array(channels).fill(-Infinity);
-  for (let i = 0; i < data.length; i++) {
-    const c = i % channels;
-    const v = data[i];
-    if (!Number.isFinite(v)) throw new WireError('non-finite', `element ${i} is ${v}`);
-    if (v < min[c]) min[c] = v;
-    if (v > max[c]) max[c] = v;
+  for (let base = 0; base < data.length; base += channels) {
+    for (let c = 0; c < channels; c++) {
+      const v = data[base + c];
+      if (v - v !== 0) throw new WireError('non-finite', `element ${base + c} is ${v}`); // NaN or ±Infinity
+      if (v < min[c]) min[c] = v;
+      if (v > max[c]) max[c] = v;
+    }
   }
   const step = new Float32Array(channels);
   for (let c = 0; c < channels; c++) step[c] = max[c] > min[c] ? (max[c] - min[c]) / 255 : 0;
@@ -102,10 +107,10 @@ function quantize(data: Uint8Array | Float32Array, channels: number, buf: Buffer
     buf.writeFloatLE(min[c], offset + 4 * c);
     buf.writeFloatLE(step[c], offset + 4 * (channels + c));
   }
+  const inv = step.map((s) => (s === 0 ? 0 : 1 / s));
   const codes = offset + 8 * channels;
-  for (let i = 0; i < data.length; i++) {
-    const c = i % channels;
-    buf[codes + i] = step[c] === 0 ? 0 : Math.round((data[i] - min[c]) / step[c]);
+  for (let base = 0; base < data.length; base += channels) {
+    for (let c = 0; c < channels; c++) buf[codes + base + c] = Math.round((data[base + c] - min[c]) * inv[c]);
   }
 }
 
@@ -148,7 +153,11 @@ export function decodeTensor(bytes: Uint8Array | null | undefined): WireTensor {
     if (LITTLE_ENDIAN) new Uint8Array(data.buffer).set(buf.subarray(offset, expected));
     else for (let i = 0; i < n; i++) data[i] = buf.readFloatLE(offset + 4 * i);
   } else if (dtype === 'float16') {
-    for (let i = 0; i < n; i++) data[i] = fromFloat16Bits(buf.readUInt16LE(offset + 2 * i));
+    // Copied into an aligned Uint16Array first: Kafka record buffers are slices at arbitrary byte offsets.
+    const halves = new Uint16Array(n);
+    if (LITTLE_ENDIAN) new Uint8Array(halves.buffer).set(buf.subarray(offset, expected));
+    else for (let i = 0; i < n; i++) halves[i] = buf.readUInt16LE(offset + 2 * i);
+    decodeFloat16Into(halves, data);
   } else {
     const channels = shape[rank - 1];
     const min = new Float32Array(channels);
@@ -158,7 +167,9 @@ export function decodeTensor(bytes: Uint8Array | null | undefined): WireTensor {
       step[c] = buf.readFloatLE(offset + 4 * (channels + c));
     }
     const codes = offset + 8 * channels;
-    for (let i = 0; i < n; i++) data[i] = min[i % channels] + buf[codes + i] * step[i % channels];
+    for (let base = 0; base < n; base += channels) {
+      for (let c = 0; c < channels; c++) data[base + c] = min[c] + buf[codes + base + c] * step[c];
+    }
   }
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(data[i])) throw new WireError('non-finite', `element ${i} is ${data[i]}`);

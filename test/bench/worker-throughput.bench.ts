@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     // just before and after it, so a change in the machine's load hits both sides of a ratio alike.
     let rawPrev = await rawPredict(sub, images, o.batch);
     const raw: number[] = [rawPrev];
-    const runs: Record<Mode, (SaturationResult & { ratio: number })[]> = { answer: [], forward: [], 'forward-f16': [] };
+    const runs: Record<Mode, (SaturationResult & { ratio: number })[]> = { answer: [], forward: [], 'forward-f16': [], 'forward-i8': [] };
     // The last layer has no next topic: it answers everything.
     const modes = sub.manifest.next ? MODES : (['answer'] as Mode[]);
     for (let round = 1; round <= o.rounds; round++) {
@@ -164,9 +164,10 @@ interface SaturationResult {
   cpuMsPerImage: { workerProcess: number; broker: number };
 }
 
-/** answer: every sample answered at the exit; forward: every sample forwarded as float32 features; forward-f16: as float16. */
-type Mode = 'answer' | 'forward' | 'forward-f16';
-const MODES: Mode[] = ['answer', 'forward', 'forward-f16'];
+/** answer: every sample answered at the exit; forward: every sample forwarded as float32 features; -f16/-i8: as float16/int8. */
+type Mode = 'answer' | 'forward' | 'forward-f16' | 'forward-i8';
+const MODES: Mode[] = ['answer', 'forward', 'forward-f16', 'forward-i8'];
+const FEATURES: Record<Mode, 'float32' | 'float16' | 'int8'> = { answer: 'float16', forward: 'float32', 'forward-f16': 'float16', 'forward-i8': 'int8' };
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -185,7 +186,7 @@ async function saturate(cluster: KafkaCluster, kafka: Kafka, producer: Producer,
       nextTopic: sub.manifest.next ? t.next : undefined,
       answerTopic: t.answers,
       threshold: mode === 'answer' ? 0 : 1,
-      featuresDtype: mode === 'forward-f16' ? 'float16' : 'float32',
+      featuresDtype: FEATURES[mode],
       batchMaxSize: o.batch,
       batchMaxWaitMs: o.waitMs,
       partitionsConcurrency: o.partitions,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { encodeFloat16, fromFloat16Bits, toFloat16Bits } from '../../../runtime/wire/float16';
+import { decodeFloat16Into, encodeFloat16, fromFloat16Bits, toFloat16Bits } from '../../../runtime/wire/float16';
 
 describe('float16', () => {
   test.each([
@@ -48,5 +48,20 @@ describe('float16', () => {
     values.forEach((v, i) => expect(Math.abs(back[i] - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -11 + 2 ** -25));
     expect(back[5]).toBe(7);
     expect(back[4]).toBe(-0.0009765625);
+  });
+});
+
+describe('bulk float16', () => {
+  test('encodeFloat16 (bulk) gives the scalar bits for normals, subnormals, ties, overflow, zeros, NaN', () => {
+    const special = [0, -0, 1, -1, 65504, 65520, 1e6, -1e6, 6.1e-5, 5.96e-8, 3e-8, 1e-9, 1 + 2 ** -11, 1 + 3 * 2 ** -11, NaN, Infinity, -Infinity];
+    const random = Array.from({ length: 5000 }, (_, i) => Math.sin(i * 12.9898) * 10 ** ((i % 12) - 6));
+    const values = Float32Array.from([...special, ...random]);
+    expect(Array.from(encodeFloat16(values))).toEqual(Array.from(values, (v) => toFloat16Bits(v)));
+  });
+  test('decodeFloat16Into (table) equals fromFloat16Bits for every one of the 65,536 patterns', () => {
+    const all = Uint16Array.from({ length: 65536 }, (_, i) => i);
+    const out = new Float32Array(65536);
+    decodeFloat16Into(all, out);
+    for (let b = 0; b < 65536; b++) expect(Object.is(out[b], Math.fround(fromFloat16Bits(b))) || (Number.isNaN(out[b]) && Number.isNaN(fromFloat16Bits(b)))).toBe(true);
   });
 });

@@ -70,3 +70,29 @@ function patch(buf: Buffer, offset: number, value: number): Buffer {
   copy.writeUInt8(value, offset);
   return copy;
 }
+
+describe('int8 features (per-channel affine)', () => {
+  const shape = [4, 4, 3];
+  const values = Float32Array.from({ length: 48 }, (_, i) => (i % 3 === 0 ? i * 0.5 : i % 3 === 1 ? -1 + i * 0.001 : 7));
+  test('round-trips within half a step of each channel; a constant channel is exact', () => {
+    const frame = encodeTensor(values, shape, 'int8');
+    expect(frame.length).toBe(8 + 4 * 3 + 8 * 3 + 48);
+    const back = decodeTensor(frame);
+    expect(back.dtype).toBe('int8');
+    expect(back.shape).toEqual(shape);
+    for (let c = 0; c < 3; c++) {
+      const ch = Array.from(values).filter((_, i) => i % 3 === c);
+      const step = (Math.max(...ch) - Math.min(...ch)) / 255;
+      for (let i = c; i < 48; i += 3) expect(Math.abs(back.data[i] - values[i])).toBeLessThanOrEqual(step / 2 + 1e-6);
+    }
+    for (let i = 2; i < 48; i += 3) expect(back.data[i]).toBe(7);
+  });
+  test('a NaN or an infinity cannot be quantized', () => {
+    expect(wireErrorReason(() => encodeTensor(Float32Array.from([1, 2, NaN]), [3], 'int8'))).toBe('non-finite');
+    expect(wireErrorReason(() => encodeTensor(Float32Array.from([1, Infinity]), [2], 'int8'))).toBe('non-finite');
+  });
+  test('a frame with the payload cut is refused', () => {
+    const frame = encodeTensor(values, shape, 'int8');
+    expect(wireErrorReason(() => decodeTensor(frame.subarray(0, frame.length - 1)))).toBe('length-mismatch');
+  });
+});
