@@ -14,10 +14,11 @@ import { InferenceLayer, type RemoteTopic } from './k8s/inference-layer';
 import { type AclGrant, KafkaAccess, type ScramUser } from './k8s/kafka-access';
 import { KafkaCluster, type KafkaWanSecurity, externalEndpoints } from './k8s/kafka-cluster';
 import type { KafkaClientSecurity } from './k8s/kafka-endpoint';
-import { KafkaTopics } from './k8s/kafka-topics';
+import { KafkaTopics, type TopicCatalog } from './k8s/kafka-topics';
 import { LayerNetworkPolicies } from './k8s/layer-network-policies';
 import { MirrorMaker2 } from './k8s/mirror-maker2';
 import { memoryBytes } from './k8s/pod-defaults';
+import { StrimziKafkaAccess, StrimziKafkaCluster, StrimziKafkaTopics, StrimziMirrorMaker2 } from './k8s/strimzi';
 
 /** A Secret the operator must create before applying a layer's manifests (never synthesized: it holds credentials). */
 export interface RequiredSecret {
@@ -30,12 +31,13 @@ export interface LayerCluster {
   readonly layer: string;
   readonly app: App;
   readonly outdir: string;
-  readonly kafka: KafkaCluster;
-  readonly topics: KafkaTopics;
+  /** The layer's Kafka: StatefulSets (`kafka.engine` 'statefulset') or Strimzi resources ('strimzi'). */
+  readonly kafka: KafkaCluster | StrimziKafkaCluster;
+  readonly topics: TopicCatalog;
   /** SCRAM users and ACLs of the WAN listener (absent when it is PLAINTEXT or nobody logs in over it). */
-  readonly access?: KafkaAccess;
+  readonly access?: KafkaAccess | StrimziKafkaAccess;
   readonly worker?: InferenceLayer;
-  readonly mirrorMakers: MirrorMaker2[];
+  readonly mirrorMakers: (MirrorMaker2 | StrimziMirrorMaker2)[];
   readonly requiredSecrets: RequiredSecret[];
 }
 
@@ -127,7 +129,14 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
           purpose: `SCRAM-SHA-512 login to the ${peerName} cluster's WAN listener: username \`${user}\`, the password under key \`${user}\` of \`${WAN_USERS_SECRET}\` in the ${peerName} cluster`,
         });
         if (!requiredSecrets.some((s) => s.name === security.caSecretName))
-          requiredSecrets.push({ name: security.caSecretName, keys: ['ca.crt'], purpose: `CA certificate that signed the ${peerName} brokers' WAN certificates` });
+          requiredSecrets.push({
+            name: security.caSecretName,
+            keys: ['ca.crt'],
+            purpose:
+              peer.kafka.engine === 'strimzi'
+                ? `CA certificate of the ${peerName} brokers: \`ca.crt\` of Secret \`kafka-cluster-ca-cert\`, which Strimzi creates in the ${peerName} cluster`
+                : `CA certificate that signed the ${peerName} brokers' WAN certificates`,
+          });
       }
       return { bootstrapServers: externalEndpoints(peer.kafka.external, peer.kafka.brokers).join(','), topic, security };
     };
@@ -135,52 +144,63 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
     new NamespaceChart(app, '00-namespace', { name: namespace, layer: layer.name, environment: env.name });
 
     const nodes = nodeCount(layer);
-    const wanSecurity: KafkaWanSecurity | undefined = secure ? { tlsSecretName: TLS_SECRET } : undefined;
+    const strimzi = layer.kafka.engine === 'strimzi';
+    // Strimzi makes the brokers' certificates itself; the StatefulSets read theirs from a Secret.
+    const wanSecurity: KafkaWanSecurity | undefined = secure && !strimzi ? { tlsSecretName: TLS_SECRET } : undefined;
     if (wanSecurity)
       requiredSecrets.push({ name: TLS_SECRET, keys: ['keystore.p12', 'keystore-password'], purpose: 'broker certificate (PKCS12) for the WAN listener' });
     const sources = wanSources(env, layer);
     const kafkaChart = new Chart(app, '10-kafka', chartProps);
-    const kafka = new KafkaCluster(kafkaChart, 'kafka', {
-      // Fixed names (one cluster per layer namespace): deployed StatefulSets keep their volumes across re-synths.
+    const external =
+      layer.kafka.external.type === 'LoadBalancer'
+        ? {
+            ...layer.kafka.external,
+            sourceRanges: sources.includes('0.0.0.0/0') ? undefined : sources,
+            // The addresses infra/ reserves for this layer (same naming function on both sides).
+            staticAddressNames:
+              layer.cluster.kind === 'gke' ? Array.from({ length: layer.kafka.brokers }, (_, i) => kafkaAddressName(env.name, layer.name, i)) : undefined,
+          }
+        : layer.kafka.external;
+    const common = {
+      // Fixed names (one cluster per layer namespace): deployed brokers keep their volumes across re-synths.
       name: 'kafka',
       brokers: layer.kafka.brokers,
-      coordination: env.coordination,
       quorum: layer.kafka.quorum,
       layer: layer.name,
-      external:
-        layer.kafka.external.type === 'LoadBalancer'
-          ? {
-              ...layer.kafka.external,
-              sourceRanges: sources.includes('0.0.0.0/0') ? undefined : sources,
-              // The addresses infra/ reserves for this layer (same naming function on both sides).
-              staticAddressNames:
-                layer.cluster.kind === 'gke'
-                  ? Array.from({ length: layer.kafka.brokers }, (_, i) => kafkaAddressName(env.name, layer.name, i))
-                  : undefined,
-            }
-          : layer.kafka.external,
-      wanSecurity,
+      external,
       defaultReplicationFactor: layer.topics.replicationFactor,
       minInSyncReplicas: layer.topics.minInSyncReplicas,
       messageMaxBytes: layer.kafka.messageMaxBytes,
       storage: layer.kafka.storage,
       storageClass: layer.kafka.storageClass,
       resources: layer.kafka.resources,
-      antiAffinity: nodes !== undefined && nodes >= layer.kafka.brokers ? 'required' : 'preferred',
-    });
+    };
+    const kafka = strimzi
+      ? new StrimziKafkaCluster(kafkaChart, 'kafka', { ...common, secureWan: secure, wanSources: sources.includes('0.0.0.0/0') ? undefined : sources })
+      : new KafkaCluster(kafkaChart, 'kafka', {
+          ...common,
+          coordination: env.coordination,
+          wanSecurity,
+          antiAffinity: nodes !== undefined && nodes >= layer.kafka.brokers ? 'required' : 'preferred',
+        });
 
     const topicsChart = new Chart(app, '20-topics', chartProps);
-    const topics = new KafkaTopics(topicsChart, 'topics', {
-      cluster: kafka,
-      // Each device's reply topic has one partition: one reader, answers in order.
-      topics: lp.topics.flatMap((t) => (t.purpose === 'replies' ? perDevice(t.name).map((name) => ({ ...t, name, partitions: 1 })) : [t])),
-    });
+    // Each device's reply topic has one partition: one reader, answers in order.
+    const declared = lp.topics.flatMap((t) => (t.purpose === 'replies' ? perDevice(t.name).map((name) => ({ ...t, name, partitions: 1 })) : [t]));
+    const topics: TopicCatalog =
+      kafka instanceof StrimziKafkaCluster
+        ? new StrimziKafkaTopics(topicsChart, 'topics', { cluster: kafka, topics: declared })
+        : new KafkaTopics(topicsChart, 'topics', { cluster: kafka, topics: declared });
 
-    let access: KafkaAccess | undefined;
-    if (wanSecurity) {
+    let access: KafkaAccess | StrimziKafkaAccess | undefined;
+    if (secure) {
       const { users, acls } = wanAccess(lp);
       if (users.length > 0) {
-        access = new KafkaAccess(new Chart(app, '25-access', chartProps), 'access', { cluster: kafka, users, acls });
+        const accessChart = new Chart(app, '25-access', chartProps);
+        access =
+          kafka instanceof StrimziKafkaCluster
+            ? new StrimziKafkaAccess(accessChart, 'access', { cluster: kafka, users, acls })
+            : new KafkaAccess(accessChart, 'access', { cluster: kafka, users, acls });
         for (const s of access.secrets)
           requiredSecrets.push({
             name: s.name,
@@ -193,22 +213,29 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
       }
     }
 
-    const mirrorMakers: MirrorMaker2[] = [];
+    const mirrorMakers: (MirrorMaker2 | StrimziMirrorMaker2)[] = [];
     if (lp.mirrorsIn.length > 0) {
       const mmChart = new Chart(app, '30-mirror-maker2', chartProps);
       // One instance per source: with more than two layers every upper layer answers into the same reply topic of
       // the entry cluster (fan-in, not a cycle), and a WAN outage towards one source leaves the others flowing.
       for (const flow of lp.mirrorsIn) {
         const r = remote(flow.source, flow.topics[0], 'mirrorMaker');
-        mirrorMakers.push(
-          new MirrorMaker2(mmChart, `mm2-${flow.source}`, {
-            name: `mirror-maker2-${flow.source}-to-${layer.name}`,
-            targetAlias: layer.name,
-            target: kafka,
-            targetTopics: topics,
-            sources: [{ alias: flow.source, bootstrapServers: r.bootstrapServers, brokers: byName.get(flow.source)!.kafka.brokers, topics: flow.topics.flatMap(perDevice), security: r.security }],
-          }),
-        );
+        const mm = {
+          name: `mirror-maker2-${flow.source}-to-${layer.name}`,
+          targetAlias: layer.name,
+          target: kafka,
+          targetTopics: topics,
+          sources: [
+            {
+              alias: flow.source,
+              bootstrapServers: r.bootstrapServers,
+              brokers: byName.get(flow.source)!.kafka.brokers,
+              topics: flow.topics.flatMap(perDevice),
+              security: r.security && { ...r.security, username: WAN_USERS.mirrorMaker },
+            },
+          ],
+        };
+        mirrorMakers.push(strimzi ? new StrimziMirrorMaker2(mmChart, `mm2-${flow.source}`, mm) : new MirrorMaker2(mmChart, `mm2-${flow.source}`, mm));
       }
     }
 
@@ -241,7 +268,8 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
     const npChart = new Chart(app, '50-network-policies', chartProps);
     new LayerNetworkPolicies(npChart, 'policies', {
       defaultDenyName: 'default-deny-ingress',
-      kafka,
+      // Strimzi writes the brokers' policies from its listeners' networkPolicyPeers.
+      kafka: kafka instanceof KafkaCluster ? kafka : undefined,
       wanSources: sources,
       workerSelectors: worker ? [worker.selector] : [],
     });

@@ -48,6 +48,11 @@ export const ExternalAccess = z.discriminatedUnion('type', [
 export type ExternalAccess = z.infer<typeof ExternalAccess>;
 
 export const KafkaSpec = z.object({
+  /**
+   * Who runs Kafka: `statefulset` (the project's own StatefulSets, as the design card asks) or `strimzi` (custom
+   * resources for an installed Strimzi 0.47 operator; KRaft only).
+   */
+  engine: z.enum(['statefulset', 'strimzi']).default('statefulset'),
   brokers: z.number().int().min(1).max(15),
   /** ZooKeeper ensemble size or KRaft controller quorum size (odd: a quorum of 2 tolerates no more than 1). */
   quorum: z.number().int().min(1).max(7).default(1),
@@ -230,6 +235,10 @@ export const EnvironmentSchema = z
         issue(at('topics', 'minInSyncReplicas'), `minInSyncReplicas (${t.minInSyncReplicas}) must be ≤ replicationFactor (${t.replicationFactor})`);
       if (quorum > 1 && quorum % 2 === 0)
         issue(at('kafka', 'quorum'), `quorum (${quorum}) must be odd: an even quorum tolerates no more failures than one less`);
+      if (layer.kafka.engine === 'strimzi' && env.coordination !== 'kraft')
+        issue(at('kafka', 'engine'), `engine "strimzi" needs coordination "kraft" (Strimzi runs no ZooKeeper since 0.46), not "${env.coordination}"`);
+      if (layer.kafka.engine === 'strimzi' && quorum > brokers)
+        issue(at('kafka', 'quorum'), `quorum (${quorum}) must be ≤ kafka.brokers (${brokers}): Strimzi's controllers are the first brokers`);
       if (layer.worker && layer.worker.replicas > t.partitions)
         issue(at('worker', 'replicas'), `worker.replicas (${layer.worker.replicas}) must be ≤ topics.partitions (${t.partitions}): extra consumers would sit idle`);
       if (layer.cluster.kind === 'gke' && !env.cloud) issue(['cloud'], `layer "${layer.name}" runs on GKE, so cloud (project, region, zone) is required`);

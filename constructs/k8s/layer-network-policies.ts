@@ -13,7 +13,8 @@ import { physicalName } from './names';
 export interface LayerNetworkPoliciesProps {
   /** Name of the namespace-wide default-deny policy. @default - `<derived from the construct's path>-default-deny-ingress` */
   readonly defaultDenyName?: string;
-  readonly kafka: KafkaCluster;
+  /** Its brokers and ZooKeeper get ingress policies. @default - none (e.g. Strimzi writes its own per listener) */
+  readonly kafka?: KafkaCluster;
   /** Address ranges allowed on the brokers' WAN listener (other layers' egress, devices). */
   readonly wanSources: string[];
   /** Label selectors of the worker pods in this namespace. @default - none */
@@ -39,7 +40,7 @@ export class LayerNetworkPolicies extends Construct {
     });
 
     const sameNamespace: k8s.NetworkPolicyPeer = { podSelector: {} };
-    policy('kafka', {
+    if (kafka) policy('kafka', {
       metadata: { name: `${kafka.name}-ingress` },
       spec: {
         podSelector: { matchLabels: kafka.selector },
@@ -51,7 +52,7 @@ export class LayerNetworkPolicies extends Construct {
       },
     });
 
-    if (kafka.zookeeper) {
+    if (kafka?.zookeeper) {
       const zk = kafka.zookeeper;
       policy('zookeeper', {
         metadata: { name: `${zk.name}-ingress` },

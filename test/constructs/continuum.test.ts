@@ -61,7 +61,9 @@ function views(m: ContinuumManifests): ClusterView[] {
 function clusterOf(bootstrap: string, self: ClusterView, all: ClusterView[]): ClusterView {
   const services = serviceOfBootstrap(bootstrap);
   if (services.length > 0) {
-    for (const s of services) expect(self.objects.some((o) => o.kind === 'Service' && o.metadata.name === s)).toBe(true);
+    // A Service of the manifests, or the bootstrap Service Strimzi's operator creates for a Kafka resource.
+    for (const s of services)
+      expect(self.objects.some((o) => (o.kind === 'Service' && o.metadata.name === s) || (o.kind === 'Kafka' && `${o.metadata.name}-kafka-bootstrap` === s))).toBe(true);
     return self;
   }
   const peer = all.find((v) => v.externalBootstrap === bootstrap);
@@ -77,7 +79,78 @@ const cases: [string, Environment][] = [
   ['paper-ha-p3 with kraft', parseEnvironment({ ...paperHa(3), coordination: 'kraft' })],
   ['paper-ha-p1 unfederated', parseEnvironment({ ...paperHa(1), federation: { engine: 'none' } })],
   ['edge + fog + cloud, mirrored', threeLayers()],
+  // Strimzi as the engine: the same environments (KRaft: Strimzi runs no ZooKeeper), the same checks.
+  ['paper-simple on Strimzi', onStrimzi(getEnvironment('paper-simple'))],
+  ['paper-ha-p2 on Strimzi', onStrimzi(parseEnvironment(paperHa(2)))],
+  ['cloud-only on Strimzi', onStrimzi(getEnvironment('cloud-only'))],
+  ['edge + fog + cloud on Strimzi, mirrored', onStrimzi(threeLayers())],
 ];
+
+function onStrimzi(env: Environment): Environment {
+  return parseEnvironment({ ...env, coordination: 'kraft', layers: env.layers.map((l) => ({ ...l, kafka: { ...l.kafka, engine: 'strimzi' } })) });
+}
+
+/** Mirror flows into a cluster: from dedicated MirrorMaker 2 properties, or from Strimzi's KafkaMirrorMaker2. */
+function flowsOf(objects: Manifest[]): { source: string; target: string; sourceBootstrap: string; targetBootstrap: string; topics: string[] }[] {
+  const fromProperties = objects
+    .filter((o) => o.kind === 'ConfigMap' && o.data?.['mm2.properties'])
+    .flatMap((cm) => {
+      const props = Object.fromEntries(
+        (cm.data['mm2.properties'] as string)
+          .split('\n')
+          .filter((l) => l && !l.startsWith('#'))
+          .map((l) => [l.slice(0, l.indexOf('=')).replace(/\\/g, ''), l.slice(l.indexOf('=') + 1)]),
+      );
+      return Object.keys(props)
+        .filter((k) => k.endsWith('.enabled') && k.includes('->') && props[k] === 'true')
+        .map((flow) => {
+          const [source, target] = flow.replace(/\.enabled$/, '').split('->');
+          const topics = props[`${source}->${target}.topics`].split(',').map((t: string) => t.replace(/\\/g, ''));
+          return { source, target, sourceBootstrap: props[`${source}.bootstrap.servers`], targetBootstrap: props[`${target}.bootstrap.servers`], topics };
+        });
+    });
+  const fromStrimzi = objects
+    .filter((o) => o.kind === 'KafkaMirrorMaker2')
+    .flatMap((mm) => {
+      const bootstrap = (alias: string) => mm.spec.clusters.find((c: Manifest) => c.alias === alias).bootstrapServers;
+      expect(mm.spec.connectCluster).toBe(mm.spec.mirrors[0].targetCluster);
+      return mm.spec.mirrors.map((m: Manifest) => ({
+        source: m.sourceCluster,
+        target: m.targetCluster,
+        sourceBootstrap: bootstrap(m.sourceCluster),
+        targetBootstrap: bootstrap(m.targetCluster),
+        topics: (m.topicsPattern as string).split('|').map((t) => t.replace(/\\/g, '')),
+      }));
+    });
+  return [...fromProperties, ...fromStrimzi];
+}
+
+/** SCRAM users' grants on a cluster: from the access Job's kafka-acls.sh lines, or from Strimzi's KafkaUser resources. */
+function grantsOf(cluster: string, objects: Manifest[]) {
+  const job = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('kafka-access-'));
+  const script: string = job ? containersOf(job)[0].command[2] : '';
+  expect(script).not.toMatch(/password=(?!\$pw\])/);
+  const fromJob = script
+    .split('\n')
+    .filter((l) => l.startsWith('acl '))
+    .map((l) => {
+      const m = /User:(\S+) (.*) --(topic|group|cluster)(?: (\S+) --resource-pattern-type (\S+))?/.exec(l)!;
+      return { cluster, user: m[1], ops: m[2], resource: m[3], name: m[4], pattern: m[5] };
+    });
+  const fromStrimzi = objects
+    .filter((o) => o.kind === 'KafkaUser')
+    .flatMap((u) =>
+      (u.spec.authorization?.acls ?? []).map((a: Manifest) => ({
+        cluster,
+        user: u.metadata.name,
+        ops: (a.operations as string[]).join(' '),
+        resource: a.resource.type,
+        name: a.resource.name,
+        pattern: a.resource.patternType === 'prefix' ? 'prefixed' : a.resource.patternType,
+      })),
+    );
+  return [...fromJob, ...fromStrimzi];
+}
 
 /** A three-tier continuum (the models' edge-fog-cloud placement): a fog site between the paper's edge and cloud. */
 function threeLayers(): Environment {
@@ -143,28 +216,18 @@ describe.each(cases)('%s', (_label, env) => {
     const outOf = new Map<string, Set<string>>();
     const mark = (m: Map<string, Set<string>>, cluster: string, topic: string) => m.set(cluster, (m.get(cluster) ?? new Set()).add(topic));
     for (const v of all) {
-      for (const cm of v.objects.filter((o) => o.kind === 'ConfigMap' && o.data?.['mm2.properties'])) {
-        const props = Object.fromEntries(
-          (cm.data['mm2.properties'] as string)
-            .split('\n')
-            .filter((l) => l && !l.startsWith('#'))
-            .map((l) => [l.slice(0, l.indexOf('=')).replace(/\\/g, ''), l.slice(l.indexOf('=') + 1)]),
-        );
-        const flows = Object.keys(props).filter((k) => k.endsWith('.enabled') && k.includes('->') && props[k] === 'true');
-        expect(flows.length).toBeGreaterThan(0);
-        for (const flow of flows) {
-          const [source, target] = flow.replace(/\.enabled$/, '').split('->');
-          expect(target).toBe(v.layer);
-          const sourceView = all.find((x) => x.layer === source)!;
-          expect(props[`${source}.bootstrap.servers`]).toBe(sourceView.externalBootstrap);
-          expect(serviceOfBootstrap(props[`${target}.bootstrap.servers`]).length).toBeGreaterThan(0);
-          for (const topic of props[`${source}->${target}.topics`].split(',').map((t: string) => t.replace(/\\/g, ''))) {
-            mirrored.add(topic);
-            mark(outOf, source, topic);
-            mark(into, target, topic);
-            expect(sourceView.topics.get(topic)).toBeDefined();
-            expect(v.topics.get(topic)).toBe(sourceView.topics.get(topic));
-          }
+      for (const flow of flowsOf(v.objects)) {
+        const { source, target } = flow;
+        expect(target).toBe(v.layer);
+        const sourceView = all.find((x) => x.layer === source)!;
+        expect(flow.sourceBootstrap).toBe(sourceView.externalBootstrap);
+        expect(serviceOfBootstrap(flow.targetBootstrap).length).toBeGreaterThan(0);
+        for (const topic of flow.topics) {
+          mirrored.add(topic);
+          mark(outOf, source, topic);
+          mark(into, target, topic);
+          expect(sourceView.topics.get(topic)).toBeDefined();
+          expect(v.topics.get(topic)).toBe(sourceView.topics.get(topic));
         }
       }
     }
@@ -176,18 +239,7 @@ describe.each(cases)('%s', (_label, env) => {
   test('WAN access: SCRAM users from Secrets; each device reads only its own reply topic and writes only the request topic', () => {
     if (env.security.externalListener !== 'SASL_SSL') return;
     const ids = deviceIds(env);
-    const grants = all.flatMap((v) => {
-      const job = v.objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('kafka-access-'));
-      const script: string = job ? containersOf(job)[0].command[2] : '';
-      expect(script).not.toMatch(/password=(?!\$pw\])/);
-      return script
-        .split('\n')
-        .filter((l) => l.startsWith('acl '))
-        .map((l) => {
-          const m = /User:(\S+) (.*) --(topic|group|cluster)(?: (\S+) --resource-pattern-type (\S+))?/.exec(l)!;
-          return { cluster: v.layer, user: m[1], ops: m[2], resource: m[3], name: m[4], pattern: m[5] };
-        });
-    });
+    const grants = all.flatMap((v) => grantsOf(v.layer, v.objects));
     const reads = grants.filter((g) => g.resource === 'topic' && /Read/.test(g.ops));
     for (const id of ids) {
       const own = reads.filter((g) => g.user === id);

@@ -103,11 +103,19 @@ export const CRD_SCHEMAS: Record<string, object> = {
  * are generated from), made strict: every object schema with `properties` and no rule for other keys gets
  * `additionalProperties: false`. The API server would silently prune a misspelt field; the test fails on it instead.
  */
-function strict(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(strict);
+function strict(schema: unknown, shape = true): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => strict(s, shape));
   if (!schema || typeof schema !== 'object') return schema;
-  const out: Record<string, unknown> = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, strict(s)])) : strict(v)]));
-  if (out.properties && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
+  const out: Record<string, unknown> = Object.fromEntries(
+    Object.entries(schema).map(([k, v]) => [
+      k,
+      k === 'properties'
+        ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, strict(s)]))
+        : // oneOf/anyOf/allOf/not branches constrain the object their parent shapes: they get no closing of their own.
+          strict(v, !['oneOf', 'anyOf', 'allOf', 'not'].includes(k)),
+    ]),
+  );
+  if (shape && out.properties && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
   return out;
 }
 

@@ -111,6 +111,15 @@ export function referenceProblems(objects: Manifest[], externalSecrets: string[]
         }
       }
     }
+    // Secrets Strimzi's operator reads for a custom resource: KafkaUser passwords, MirrorMaker 2 logins and CAs.
+    const strimziSecrets: string[] =
+      o.kind === 'KafkaUser'
+        ? [o.spec.authentication?.password?.valueFrom?.secretKeyRef?.name]
+        : o.kind === 'KafkaMirrorMaker2'
+          ? o.spec.clusters.flatMap((c: Manifest) => [...(c.tls?.trustedCertificates ?? []).map((t: Manifest) => t.secretName), c.authentication?.passwordSecret?.secretName])
+          : [];
+    for (const name of strimziSecrets.filter(Boolean))
+      if (!has('Secret', name) && !externalSecrets.includes(name)) problems.push(`${id}: names undeclared Secret ${name}`);
     if (o.kind === 'StatefulSet' && !has('Service', o.spec.serviceName)) problems.push(`${id}: serviceName ${o.spec.serviceName} is not a Service`);
     if (o.kind === 'Service' && o.spec.selector && !podTemplates.some((p) => matches(o.spec.selector, p.labels)))
       problems.push(`${id}: selector ${JSON.stringify(o.spec.selector)} selects no pod template`);
@@ -122,18 +131,22 @@ export function referenceProblems(objects: Manifest[], externalSecrets: string[]
   return problems;
 }
 
-/** `host:port` entries of a bootstrap list whose host is a Service of this cluster (`<pod>.<svc>.<ns>.svc…`). */
+/** Services of this cluster a bootstrap list names: hosts `<pod>.<svc>.<ns>.svc…` or `<svc>.<ns>.svc…`. */
 export function serviceOfBootstrap(bootstrap: string): string[] {
   return bootstrap
     .split(',')
     .map((hp) => hp.split(':')[0])
     .filter((h) => h.includes('.svc'))
-    .map((h) => h.split('.')[1]);
+    .map((h) => {
+      const labels = h.split('.');
+      return labels[labels.indexOf('svc') === 2 ? 0 : 1];
+    });
 }
 
-/** Topics a KafkaTopics Job creates: name → partitions. */
+/** Topics a KafkaTopics Job creates, or Strimzi's KafkaTopic resources declare: name → partitions. */
 export function topicsCreated(objects: Manifest[]): Map<string, number> {
   const out = new Map<string, number>();
+  for (const t of objects.filter((x) => x.kind === 'KafkaTopic')) out.set(t.spec.topicName ?? t.metadata.name, t.spec.partitions);
   for (const o of objects.filter((x) => x.kind === 'Job')) {
     for (const c of containersOf(o)) {
       const script: string = c.command?.join(' ') ?? '';

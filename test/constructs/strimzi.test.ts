@@ -36,7 +36,7 @@ describe('StrimziKafkaCluster', () => {
     const { chart, cluster } = synth();
     const [kafka] = byKind(objects(chart), 'Kafka');
     const [internal, wan] = kafka.spec.kafka.listeners;
-    expect(internal).toEqual({ name: 'internal', port: 9092, type: 'internal', tls: false });
+    expect(internal).toEqual({ name: 'internal', port: 9092, type: 'internal', tls: false, networkPolicyPeers: [{ podSelector: {} }] });
     expect(wan).toMatchObject({ name: 'wan', port: 9094, type: 'nodeport', tls: true, authentication: { type: 'scram-sha-512' } });
     expect(wan.configuration.brokers).toEqual([0, 1, 2].map((i) => ({ broker: i, advertisedHost: '203.0.113.7', advertisedPort: 30094 + i, nodePort: 30094 + i })));
     expect(kafka.spec.kafka.authorization).toEqual({ type: 'simple', superUsers: ['ANONYMOUS'] });
@@ -64,6 +64,19 @@ describe('StrimziKafkaCluster', () => {
     const wan = byKind(objects(chart), 'Kafka')[0].spec.kafka.listeners[1];
     expect(wan).toMatchObject({ type: 'loadbalancer', configuration: { loadBalancerSourceRanges: ['192.0.2.0/24'], externalTrafficPolicy: 'Local' } });
     expect(wan.configuration.brokers[1]).toEqual({ broker: 1, advertisedHost: 'kafka-1.cloud.example.net', advertisedPort: 9094, annotations: { 'networking.gke.io/load-balancer-ip-addresses': 'a1' } });
+  });
+
+  test('quorum < brokers: a controller+broker pool, then a broker pool, node ids in that order', () => {
+    const chart = Testing.chart();
+    new StrimziKafkaCluster(chart, 'kafka', { name: 'kafka', brokers: 5, quorum: 3, wanSources: ['198.51.100.0/24'], external: { type: 'NodePort', host: 'h' } });
+    const os = objects(chart);
+    expect(byKind(os, 'KafkaNodePool').map((p) => [p.metadata.name, p.spec.replicas, p.spec.roles, p.metadata.annotations['strimzi.io/next-node-ids']])).toEqual([
+      ['controllers', 3, ['controller', 'broker'], '[0-2]'],
+      ['brokers', 2, ['broker'], '[3-4]'],
+    ]);
+    expect(byKind(os, 'Kafka')[0].spec.kafka.listeners[1].networkPolicyPeers).toEqual([{ ipBlock: { cidr: '198.51.100.0/24' } }]);
+    expect(os.flatMap(schemaErrors)).toEqual([]);
+    expect(() => new StrimziKafkaCluster(chart, 'k2', { brokers: 3, quorum: 2, external: { type: 'NodePort', host: 'h' } })).toThrow(/quorum \(2\) must be 1 or an odd number/);
   });
 });
 

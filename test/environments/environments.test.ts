@@ -10,6 +10,7 @@ import {
 } from '../../environments';
 import { paperHa } from '../../environments/paper-ha';
 import { paperSimple } from '../../environments/paper-simple';
+import { WORKER_DEFAULTS } from '../../contracts/worker-env';
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 
@@ -100,6 +101,12 @@ describe('environments', () => {
       const env = clone(paperSimple);
       env.layers[0].topics.replicationFactor = 2;
       expectInvalid(env, 'layers.0.topics.replicationFactor', /replicationFactor \(2\) must be ≤ kafka.brokers \(1\)/);
+    });
+
+    test('Strimzi engine with ZooKeeper coordination (Strimzi is KRaft-only)', () => {
+      const env = clone(paperHa(1));
+      env.layers[0].kafka.engine = 'strimzi';
+      expectInvalid(env, 'layers.0.kafka.engine', /engine "strimzi" needs coordination "kraft".*not "zookeeper"/);
     });
 
     test('min.insync.replicas > replication factor', () => {
@@ -220,5 +227,17 @@ describe('planContinuum', () => {
     ]);
     expect(plan.layers[1].worker).toMatchObject({ input: { layer: 'fog', topic: 'ddnn.fog.requests' }, next: { layer: 'fog', topic: 'ddnn.cloud.requests' } });
     expect(plan.layers[0].mirrorsIn.map((f) => f.source)).toEqual(['fog', 'cloud']);
+  });
+});
+
+describe('defaults shared with the worker', () => {
+  test("a worker's batching defaults to the worker's own (WORKER_DEFAULTS): 16 samples, 0 ms wait", () => {
+    for (const name of listEnvironments())
+      for (const l of getEnvironment(name).layers)
+        if (l.worker) expect([name, l.worker.batch]).toEqual([name, { maxSize: WORKER_DEFAULTS.batchMaxSize, maxDelayMs: WORKER_DEFAULTS.batchMaxWaitMs }]);
+  });
+
+  test("Kafka runs as StatefulSets unless a layer asks for Strimzi", () => {
+    for (const name of listEnvironments()) for (const l of getEnvironment(name).layers) expect(l.kafka.engine).toBe('statefulset');
   });
 });

@@ -43,6 +43,10 @@ export interface StrimziKafkaClusterProps {
   readonly name?: string;
   /** @default 3 */
   readonly brokers?: number;
+  /** KRaft controllers: the first `quorum` nodes (a pool of controller+broker nodes; the rest a broker pool). @default 3, or 1 below 3 brokers */
+  readonly quorum?: number;
+  /** Address ranges allowed on the WAN listener (Strimzi writes the NetworkPolicy). @default - any */
+  readonly wanSources?: string[];
   /** Continuum layer, for labels. @default - none */
   readonly layer?: string;
   readonly external: KafkaExternalAccess;
@@ -77,7 +81,8 @@ export class StrimziKafkaCluster extends Construct implements IKafkaCluster {
   readonly selector: Record<string, string>;
   // Escape hatches.
   readonly kafka: Kafka;
-  readonly nodePool: KafkaNodePool;
+  /** The controller+broker pool, then (when quorum < brokers) the broker-only pool. */
+  readonly nodePools: KafkaNodePool[];
 
   constructor(scope: Construct, id: string, props: StrimziKafkaClusterProps) {
     super(scope, id);
@@ -85,6 +90,9 @@ export class StrimziKafkaCluster extends Construct implements IKafkaCluster {
     const brokers = (this.brokers = props.brokers ?? 3);
     const where = `StrimziKafkaCluster ${name}`;
     if (!Number.isInteger(brokers) || brokers < 1) throw new Error(`${where}: brokers (${brokers}) must be an integer ≥ 1`);
+    const quorum = props.quorum ?? (brokers >= 3 ? 3 : 1);
+    if (quorum < 1 || quorum > brokers || (quorum > 1 && quorum % 2 === 0))
+      throw new Error(`${where}: quorum (${quorum}) must be 1 or an odd number ≤ brokers (${brokers})`);
     const rf = props.defaultReplicationFactor ?? Math.min(3, brokers);
     if (rf > brokers) throw new Error(`${where}: defaultReplicationFactor (${rf}) must be ≤ brokers (${brokers})`);
     const minIsr = props.minInSyncReplicas ?? Math.max(1, rf - 1);
@@ -143,13 +151,21 @@ export class StrimziKafkaCluster extends Construct implements IKafkaCluster {
           version: KAFKA_VERSION,
           metadataVersion: `${KAFKA_VERSION.split('.').slice(0, 2).join('.')}-IV0`,
           listeners: [
-            { name: STRIMZI_LISTENER.internal, port: KAFKA_PORTS.internal, type: KafkaSpecKafkaListenersType.INTERNAL, tls: false },
+            {
+              name: STRIMZI_LISTENER.internal,
+              port: KAFKA_PORTS.internal,
+              type: KafkaSpecKafkaListenersType.INTERNAL,
+              tls: false,
+              // PLAINTEXT with super-user rights: pods of this namespace only.
+              networkPolicyPeers: [{ podSelector: {} }],
+            },
             {
               name: STRIMZI_LISTENER.wan,
               port: KAFKA_PORTS.wan,
               type: ext.type === 'NodePort' ? KafkaSpecKafkaListenersType.NODEPORT : KafkaSpecKafkaListenersType.LOADBALANCER,
               tls: this.secureWan,
               authentication: this.secureWan ? { type: KafkaSpecKafkaListenersAuthenticationType.SCRAM_HYPHEN_SHA_HYPHEN_512 } : undefined,
+              networkPolicyPeers: props.wanSources?.map((cidr) => ({ ipBlock: { cidr } })),
               configuration: {
                 brokers: perBroker,
                 ...(ext.type === 'LoadBalancer'
@@ -168,34 +184,37 @@ export class StrimziKafkaCluster extends Construct implements IKafkaCluster {
     });
 
     const resources = props.resources ?? { cpu: '500m', memory: '2Gi' };
-    this.nodePool = new KafkaNodePool(this, 'pool', {
-      metadata: {
-        name: 'nodes',
-        labels: { ...labels, 'strimzi.io/cluster': name },
-        // Node ids 0…n-1, which the per-broker WAN addresses above are keyed by.
-        annotations: { 'strimzi.io/next-node-ids': `[0-${brokers - 1}]` },
-      },
-      spec: {
-        replicas: brokers,
-        roles: [KafkaNodePoolSpecRoles.CONTROLLER, KafkaNodePoolSpecRoles.BROKER],
-        storage: {
-          type: KafkaNodePoolSpecStorageType.JBOD,
-          volumes: [
-            {
-              id: 0,
-              type: KafkaNodePoolSpecStorageVolumesType.PERSISTENT_HYPHEN_CLAIM,
-              size: props.storage ?? '10Gi',
-              class: props.storageClass,
-              deleteClaim: false,
-              kraftMetadata: KafkaNodePoolSpecStorageVolumesKraftMetadata.SHARED,
-            },
-          ],
+    const pool = (id: string, poolName: string, first: number, replicas: number, roles: KafkaNodePoolSpecRoles[]) =>
+      new KafkaNodePool(this, id, {
+        metadata: {
+          name: poolName,
+          labels: { ...labels, 'strimzi.io/cluster': name },
+          // Node ids follow the order of the pools (0…quorum-1 controllers), which the per-broker WAN addresses use.
+          annotations: { 'strimzi.io/next-node-ids': `[${first}-${first + replicas - 1}]` },
         },
-        resources: {
-          requests: { cpu: KafkaNodePoolSpecResourcesRequests.fromString(resources.cpu), memory: KafkaNodePoolSpecResourcesRequests.fromString(resources.memory) },
-          limits: { memory: KafkaNodePoolSpecResourcesLimits.fromString(resources.memory) },
+        spec: {
+          replicas,
+          roles,
+          storage: {
+            type: KafkaNodePoolSpecStorageType.JBOD,
+            volumes: [
+              {
+                id: 0,
+                type: KafkaNodePoolSpecStorageVolumesType.PERSISTENT_HYPHEN_CLAIM,
+                size: props.storage ?? '10Gi',
+                class: props.storageClass,
+                deleteClaim: false,
+                kraftMetadata: KafkaNodePoolSpecStorageVolumesKraftMetadata.SHARED,
+              },
+            ],
+          },
+          resources: {
+            requests: { cpu: KafkaNodePoolSpecResourcesRequests.fromString(resources.cpu), memory: KafkaNodePoolSpecResourcesRequests.fromString(resources.memory) },
+            limits: { memory: KafkaNodePoolSpecResourcesLimits.fromString(resources.memory) },
+          },
         },
-      },
-    });
+      });
+    this.nodePools = [pool('pool', quorum === brokers ? 'nodes' : 'controllers', 0, quorum, [KafkaNodePoolSpecRoles.CONTROLLER, KafkaNodePoolSpecRoles.BROKER])];
+    if (quorum < brokers) this.nodePools.push(pool('brokers-pool', 'brokers', quorum, brokers - quorum, [KafkaNodePoolSpecRoles.BROKER]));
   }
 }
