@@ -383,6 +383,9 @@ function checkCapacity(layer: LayerSpec, objects: Record<string, any>[]): void {
   for (const o of objects.filter((x) => x.kind === 'Deployment' || x.kind === 'StatefulSet')) {
     for (const c of o.spec.template.spec.containers) requested += (o.spec.replicas ?? 1) * memoryMiB(c.resources?.requests?.memory ?? '0');
   }
+  // Strimzi's operator makes these pods; their requests are in the custom resources (its entity operator is not counted).
+  for (const o of objects.filter((x) => x.kind === 'KafkaNodePool' || x.kind === 'KafkaMirrorMaker2'))
+    requested += (o.spec.replicas ?? 1) * memoryMiB(o.spec.resources?.requests?.memory ?? '0');
   const available = perNode * layer.cluster.nodes;
   if (requested > available)
     throw new Error(

@@ -348,3 +348,11 @@ describe('deploy-time checks', () => {
     }
   });
 });
+
+test("the GKE capacity check counts Strimzi's brokers and MirrorMaker 2 too", () => {
+  const input = paperHa(4);
+  // 4 workers × 1.5 GiB and MM2 fit alone (6912 MiB); with the node pool's three 768 MiB brokers they do not (9216).
+  const cloud = { ...input.layers[1], kafka: { ...input.layers[1].kafka, engine: 'strimzi' as const }, worker: { ...input.layers[1].worker!, resources: { cpu: '500m', memory: '1536Mi' } } };
+  const env = parseEnvironment({ ...input, coordination: 'kraft', layers: [{ ...input.layers[0], kafka: { ...input.layers[0].kafka, engine: 'strimzi' as const } }, cloud] });
+  expect(() => buildContinuum(env, os.tmpdir())).toThrow(/layer "cloud": pods request \d+ MiB of memory but 3 × e2-custom-2-4096 offer 8916 MiB/);
+});
