@@ -152,17 +152,24 @@ export class InferenceLayer extends Construct {
       env[WORKER_ENV.nextTopic] = kplus.EnvValue.fromValue(props.next.topic);
       env[WORKER_ENV.nextBrokers] = kplus.EnvValue.fromValue(isRemote(props.next) ? props.next.bootstrapServers : local);
     }
-    // The worker has one login for clusters other than its own (DDNN_KAFKA_*, runtime/worker/config.ts). Two remote
-    // clusters with different logins (a fog worker forwarding to the cloud and answering to the edge, both over the
-    // WAN) cannot share it: refuse here rather than send one cluster's CA and password to the other.
+    // The worker has one login (DDNN_KAFKA_*, runtime/worker/config.ts): for the clusters other than its own, or,
+    // with DDNN_KAFKA_SECURITY_SCOPE=all, for every cluster. Two clusters with different logins (a fog worker
+    // forwarding to the cloud and answering to the edge, both over the WAN; or a secured own cluster and another
+    // remote one) cannot share it: refuse here rather than send one cluster's CA and password to the other.
+    const own = topics.cluster.clientSecurity;
     const remotes = [props.next, props.reply].filter((t): t is RemoteTopic => !!t && isRemote(t));
-    const distinct = new Map(remotes.map((t) => [JSON.stringify([t.bootstrapServers, t.security ?? null]), t]));
+    const logins = [...(own ? [{ bootstrapServers: local, security: own }] : []), ...remotes];
+    const distinct = new Map(logins.map((t) => [JSON.stringify([own ? null : t.bootstrapServers, t.security ?? null]), t]));
     if (distinct.size > 1)
       throw new Error(
-        `${where}: next (${remotes[0].bootstrapServers}) and reply (${remotes[1].bootstrapServers}) are two remote clusters, ` +
-          'but the worker has one login for remote clusters (DDNN_KAFKA_*): keep one of them in this layer\'s cluster (e.g. transport \'mirrored\')',
+        (own
+          ? `${where}: its own cluster (${local}) is secured and ${remotes.map((t) => t.bootstrapServers).join(' and ')} needs another login`
+          : `${where}: next (${remotes[0].bootstrapServers}) and reply (${remotes[1].bootstrapServers}) are two remote clusters`) +
+          ", but the worker has one login (DDNN_KAFKA_*): keep one of them in this layer's cluster (e.g. transport 'mirrored')",
       );
-    const remote = remotes.find((t) => !!t.security);
+    const remote = own ? { security: own } : remotes.find((t) => !!t.security);
+    // A secured own cluster: the one login applies to it too.
+    if (own) env[WORKER_ENV.kafkaSecurityScope] = kplus.EnvValue.fromValue('all');
     const caMount = '/etc/ddnn/kafka-ca';
     if (remote?.security) {
       const creds = kplus.Secret.fromSecretName(this, 'kafka-credentials', remote.security.credentialsSecretName);

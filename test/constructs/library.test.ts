@@ -109,3 +109,33 @@ describe('an existing cluster (bootstrap servers + security)', () => {
     expect(referenceProblems(objects, ['ddnn-admin', 'my-cluster-cluster-ca-cert'])).toEqual([]);
   });
 });
+
+describe('workers on an existing secured cluster', () => {
+  const existing = KafkaCluster.fromExisting({
+    name: 'managed',
+    bootstrapServers: 'b-1.kafka.example.net:9096',
+    brokers: 3,
+    clientSecurity: { credentialsSecretName: 'ddnn-worker-login', caSecretName: 'managed-ca' },
+  });
+  const worker = (extra: Partial<ConstructorParameters<typeof InferenceLayer>[2]> = {}) => {
+    const chart = Testing.chart();
+    const topics = new KafkaTopics(chart, 'topics', { cluster: existing, topics: [{ name: 'in', partitions: 2 }, { name: 'in.dlq' }, { name: 'out' }] });
+    new InferenceLayer(chart, 'worker', {
+      layer: 'edge', image: 'registry.example/worker:1.0.0', modelLocation: 'https://m.example/edge',
+      topics, inputTopic: 'in', deadLetterTopic: 'in.dlq', reply: { topic: 'out' }, ...extra,
+    });
+    return Testing.synth(chart).find((o: Manifest) => o.kind === 'Deployment')!;
+  };
+
+  test('log in to it with its credentials and CA (DDNN_KAFKA_SECURITY_SCOPE=all)', () => {
+    const c = worker().spec.template.spec.containers[0];
+    expect(envOf(c)).toMatchObject({ DDNN_BROKERS: existing.bootstrapServers, DDNN_KAFKA_SECURITY_SCOPE: 'all', DDNN_KAFKA_SASL_MECHANISM: 'scram-sha-512', DDNN_KAFKA_TLS_CA_FILE: '/etc/ddnn/kafka-ca/ca.crt' });
+    expect(c.env).toContainEqual({ name: 'DDNN_KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: 'ddnn-worker-login', key: 'password' } } });
+  });
+
+  test('refuse a remote cluster that needs a second login', () => {
+    expect(() => worker({ next: { topic: 'features', bootstrapServers: 'cloud.example:9094', security: { credentialsSecretName: 'cloud', caSecretName: 'cloud-ca' } } })).toThrow(
+      /its own cluster \(b-1.kafka.example.net:9096\) is secured and cloud.example:9094 needs another login, but the worker has one login/,
+    );
+  });
+});
