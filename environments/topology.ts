@@ -3,19 +3,20 @@
  * local main job: which topics exist in which layer's cluster, which topics MirrorMaker 2 carries between clusters,
  * and what each worker consumes and produces. Pure: no I/O.
  */
+import type { MirrorFlow } from '../contracts/kafka/mirror-maker-settings';
 import type { Environment, LayerSpec, TopicSettings } from './schema';
 
-export interface TopicSpec extends TopicSettings {
+/** Topics copied from one cluster to another by a MirrorMaker 2 running next to the target cluster. */
+export type { MirrorFlow };
+
+/**
+ * A topic the plan puts in a layer's cluster, with the layer's topic settings (constructs and the local launcher turn
+ * it into their own declarations; contracts/kafka/topics.ts's TopicSpec is what the launcher creates).
+ */
+export interface PlannedTopic extends TopicSettings {
   name: string;
   /** Why the topic exists in this cluster (shows up as a label on the creating Job). */
   purpose: 'requests' | 'replies' | 'dead-letter';
-}
-
-/** Topics copied from one cluster to another by a MirrorMaker 2 running next to the target cluster. */
-export interface MirrorFlow {
-  source: string;
-  target: string;
-  topics: string[];
 }
 
 /** Where a worker reads and writes; `layer` names the cluster whose brokers are meant. */
@@ -35,7 +36,7 @@ export interface WorkerWiring {
 export interface LayerPlan {
   layer: LayerSpec;
   index: number;
-  topics: TopicSpec[];
+  topics: PlannedTopic[];
   /** Flows whose target is this layer's cluster: its MirrorMaker 2 runs here. */
   mirrorsIn: MirrorFlow[];
   worker?: WorkerWiring;
@@ -66,7 +67,7 @@ export function planContinuum(env: Environment): ContinuumPlan {
 
   // A topic takes its partition count from the layer that consumes it (MirrorMaker 2 keeps partitions, so the copy
   // upstream matches), and its replication from the cluster it lives in.
-  const topicIn = (host: LayerSpec, name: string, purpose: TopicSpec['purpose'], partitions: number): TopicSpec => ({
+  const topicIn = (host: LayerSpec, name: string, purpose: PlannedTopic['purpose'], partitions: number): PlannedTopic => ({
     ...host.topics,
     name,
     purpose,
