@@ -15,6 +15,12 @@ import { saveLayersModel } from './layers-files';
 export interface PartitionOptions {
   /** Store sub-model weights as float16. @default true when the trained weights were stored as float16 */
   float16?: boolean;
+  /**
+   * Write each sub-model as a view of the trained weights file instead of a copy of its weights: its model.json
+   * references `file` (relative path) with the file's whole manifest `weights` and names the weights it uses
+   * (runtime/tf/weights-view.ts). The weights are then stored once for all placements.
+   */
+  sharedWeights?: { file: string; weights: tf.io.WeightsManifestEntry[] };
 }
 
 export interface WrittenLayer {
@@ -24,7 +30,7 @@ export interface WrittenLayer {
   weightBytes: number;
 }
 
-/** Writes `<outDir>/placement.json` and `<outDir>/<layer>/{model.json,weights.bin,manifest.json}`. */
+/** Writes `<outDir>/placement.json` and `<outDir>/<layer>/{model.json,weights.bin,manifest.json}` (no weights.bin for a view). */
 export async function writePartition(
   spec: ArchitectureSpec,
   weights: { tensors: tf.NamedTensorMap; modelVersion: string },
@@ -50,7 +56,11 @@ export async function writePartition(
     try {
       assignWeights(built.model, weights.tensors);
       const dir = path.join(outDir, plan.layer);
-      const weightBytes = await saveLayersModel(built.model, dir, { float16: opts.float16 ?? false });
+      const view = opts.sharedWeights && {
+        paths: [path.relative(dir, opts.sharedWeights.file).split(path.sep).join('/')],
+        weights: opts.sharedWeights.weights,
+      };
+      const weightBytes = await saveLayersModel(built.model, dir, { float16: opts.float16 ?? false, view });
       const manifest = SubModelManifest.parse({
         formatVersion: 1,
         model: spec.name,

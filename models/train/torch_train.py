@@ -49,6 +49,8 @@ def parse_args(argv=None):
     p.add_argument("--weight-decay", type=float, default=5e-4, help="on kernels only (not BN, not biases)")
     p.add_argument("--warmup", type=float, default=0.05, help="share of the schedule warming up linearly")
     p.add_argument("--label-smoothing", type=float, default=0.1)
+    p.add_argument("--early-label-smoothing", type=float, default=None,
+                   help="label smoothing of the earlier exits (default: --label-smoothing)")
     p.add_argument("--distill", type=float, default=0.5, help="weight of the KD term in the earlier exits' loss")
     p.add_argument("--temperature", type=float, default=3.0)
     p.add_argument("--cutout", type=int, default=12, help="side of the cutout square (0 = none)")
@@ -317,7 +319,8 @@ def main(argv=None) -> int:
             teacher = logits[last].detach()
             loss = 0.0
             for k, z in enumerate(logits):
-                ce = F.cross_entropy(z, y, label_smoothing=args.label_smoothing)
+                ls = args.label_smoothing if k == last or args.early_label_smoothing is None else args.early_label_smoothing
+                ce = F.cross_entropy(z, y, label_smoothing=ls)
                 if k != last and args.distill > 0:
                     kd = F.kl_div(F.log_softmax(z / args.temperature, -1), F.softmax(teacher / args.temperature, -1),
                                   reduction="batchmean") * args.temperature ** 2

@@ -1,10 +1,12 @@
 /**
  * Loads tfjs models from a file path or an http(s) URL without @tensorflow/tfjs-node (whose `file://` handler
- * is the only built-in one for Node). Weight shards are resolved relative to model.json, as tfjs does.
+ * is the only built-in one for Node). Weight shards are resolved relative to model.json, as tfjs does; a model.json
+ * with `weightNames` is a view of a shared weights file and gets only those weights (runtime/tf/weights-view.ts).
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { selectWeights } from './weights-view';
 
 export function isUrl(location: string): boolean {
   return /^https?:\/\//i.test(location);
@@ -42,8 +44,18 @@ export async function readJson(location: string): Promise<unknown> {
 export function locationHandler(modelJson: string): tf.io.IOHandler {
   return {
     load: async () => {
-      const json = (await readJson(modelJson)) as tf.io.ModelJSON;
+      const json = (await readJson(modelJson)) as tf.io.ModelJSON & { weightNames?: string[] };
       return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+        if (json.weightNames) {
+          // a view of a shared weights file (runtime/tf/weights-view.ts): keep this model's weights only
+          const groups = [];
+          for (const group of manifest) {
+            const shards = await Promise.all(group.paths.map((p) => readBytes(resolveBeside(modelJson, p))));
+            groups.push({ entries: group.weights, data: shards.length === 1 ? shards[0] : Buffer.concat(shards) });
+          }
+          const view = selectWeights(groups, json.weightNames);
+          return [view.entries, view.data.buffer as ArrayBuffer];
+        }
         const specs: tf.io.WeightsManifestEntry[] = [];
         const buffers: Uint8Array[] = [];
         for (const group of manifest) {

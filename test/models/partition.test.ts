@@ -1,7 +1,8 @@
 /**
  * Partitioning: a chain of sub-models must give the same outputs as the full model (max abs diff ≤ 1e-5) on real
- * images, for the tiny random model and for the shipped trained weights; and the tfjs model must reproduce the
- * Python trainer's predictions on its saved reference inputs.
+ * images, for the tiny random model and for every shipped trained model; and the tfjs model must reproduce the
+ * trainer's (Keras or PyTorch) predictions on its saved reference inputs. Large models' partitions are views of the
+ * one trained weights file (runtime/tf/weights-view.ts).
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -16,7 +17,10 @@ import { standardPlacements } from '../../models/placement';
 import { writePartition } from '../../models/partition';
 import { tinyArchitecture, tinyWeights, writeTinyPartition } from '../../models/testing/tiny-model';
 import { assignWeights, readTrainedWeights } from '../../models/weights';
-import { LOSSLESS_TEST, TRAINED, useTestBackend } from './helpers';
+import { encodeFloat16 } from '../../contracts/wire/float16';
+import { loadSubModel } from '../../runtime/tf/sub-model';
+import { selectWeights } from '../../runtime/tf/weights-view';
+import { LOSSLESS_TEST, SHIPPED_MODELS, trainedDir, useTestBackend } from './helpers';
 
 const IMAGES = 16;
 let images: Uint8Array;
@@ -124,8 +128,91 @@ describe('partitioning the tiny random model', () => {
   });
 });
 
-describe('the shipped compact-branchynet', () => {
-  const spec = loadArchitecture('compact-branchynet');
+describe('partitions as views of one trained weights file', () => {
+  const spec = tinyArchitecture();
+  let dir: string;
+  let shared: { file: string; weights: tf.io.WeightsManifestEntry[] };
+  let tensors: tf.NamedTensorMap;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'view-'));
+    tensors = tinyWeights(spec);
+    // the trained weights file as the trainers write it: one float16 shard, all weights in model order
+    const { model } = buildFullModel(spec);
+    const names = model.weights.map((w) => w.originalName);
+    model.dispose();
+    const encoded = await tf.io.encodeWeights(Object.fromEntries(names.map((n) => [n, tensors[n]])));
+    const half = encodeFloat16(new Float32Array(encoded.data as ArrayBuffer));
+    shared = { file: path.join(dir, 'weights.bin'), weights: encoded.specs.map((w) => ({ ...w, quantization: { dtype: 'float16' as const } })) };
+    fs.writeFileSync(shared.file, half);
+    // the full model sees the weights as stored (float16)
+    tf.dispose(Object.values(tensors));
+    tensors = tf.io.decodeWeights(half.buffer as ArrayBuffer, shared.weights);
+  });
+  afterAll(() => {
+    tf.dispose(Object.values(tensors));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(['cloud-only', 'edge-cloud', 'edge-fog-cloud'])('%s: no weight files of its own, and the chain gives the full model outputs', async (name) => {
+    const out = path.join(dir, 'partitions', name);
+    const placement = standardPlacements(spec).find((p) => p.name === name)!;
+    const layers = await writePartition(spec, { tensors, modelVersion: 'v' }, placement, out, { sharedWeights: shared });
+    for (const l of layers) {
+      expect(fs.readdirSync(l.dir).sort()).toEqual(['manifest.json', 'model.json']);
+      const json = JSON.parse(fs.readFileSync(path.join(l.dir, 'model.json'), 'utf8'));
+      expect(json.weightsManifest[0].paths).toEqual(['../../../weights.bin']);
+    }
+    const full = fullModelExits(spec, tensors, images, IMAGES);
+    const p = await loadPartition(out);
+    try {
+      await expectChainEqualsFull(p, full);
+    } finally {
+      disposePartition(p);
+    }
+  });
+
+  it('the runtime loader reads a view too, and a strict plain tfjs load refuses it instead of loading wrong weights', async () => {
+    const out = path.join(dir, 'partitions', 'edge-cloud');
+    await writePartition(spec, { tensors, modelVersion: 'v' }, standardPlacements(spec)[1], out, { sharedWeights: shared });
+    const edgeDir = path.join(out, 'edge');
+    const sub = await loadSubModel(edgeDir);
+    const viaChain = await loadPartition(out);
+    try {
+      const [a] = await sub.predict([images.subarray(0, 3072)]);
+      const x = prepareInput(viaChain.layers[0].manifest, images.subarray(0, 3072), 1);
+      const [, exit] = viaChain.layers[0].model.predict(x) as tf.Tensor[];
+      expect(maxAbsDiff(a.exit!, exit.dataSync() as Float32Array)).toBeLessThanOrEqual(1e-6);
+      tf.dispose([x, exit]);
+    } finally {
+      sub.dispose();
+      disposePartition(viaChain);
+    }
+    const json = JSON.parse(fs.readFileSync(path.join(edgeDir, 'model.json'), 'utf8'));
+    const data = new Uint8Array(fs.readFileSync(shared.file)).buffer;
+    await expect(
+      tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: data })),
+    ).rejects.toThrow(/no target variable/);
+  });
+
+  it('fails naming the weight the shared file lacks, or a shard whose size does not match its manifest', async () => {
+    const short = { ...shared, weights: shared.weights.filter((w) => w.name !== 'block2_conv1/kernel') };
+    await expect(
+      writePartition(spec, { tensors, modelVersion: 'v' }, standardPlacements(spec)[0], path.join(dir, 'bad'), { sharedWeights: short }),
+    ).rejects.toThrow("weights view: the shared weights lack 'block2_conv1/kernel'");
+    const entries = shared.weights;
+    expect(() => selectWeights([{ entries, data: new Uint8Array(10) }], ['block1_conv1/kernel'])).toThrow(/holds 10 bytes, its manifest needs \d+/);
+    const data = new Uint8Array(fs.readFileSync(shared.file));
+    expect(() => selectWeights([{ entries, data }], ['nope/kernel'])).toThrow('weights view: the shared weights lack nope/kernel');
+    const picked = selectWeights([{ entries, data }], [entries[1].name]);
+    expect(picked.entries.map((e) => e.name)).toEqual([entries[1].name]);
+    expect(picked.data.byteLength).toBe(entries[1].shape.reduce((a, b) => a * b, 1) * 2);
+  });
+});
+
+describe.each(SHIPPED_MODELS)('the shipped %s', (name) => {
+  const spec = loadArchitecture(name);
+  const TRAINED = trainedDir(name);
   let weights: ReturnType<typeof readTrainedWeights>;
   let full: Map<string, Float32Array>;
 
@@ -134,6 +221,17 @@ describe('the shipped compact-branchynet', () => {
     full = fullModelExits(spec, weights.tensors, images, IMAGES);
   });
   afterAll(() => tf.dispose(Object.values(weights.tensors)));
+
+  it('holds a weight for every layer of the spec, named and shaped as the model builds them', () => {
+    const { model } = buildFullModel(spec);
+    try {
+      const shipped = new Map(weights.meta.weightsManifest.flatMap((g) => g.weights.map((w) => [w.name, w.shape] as const)));
+      expect(model.weights.map((w) => w.originalName).sort()).toEqual([...shipped.keys()].sort());
+      for (const w of model.weights) expect([w.originalName, shipped.get(w.originalName)]).toEqual([w.originalName, w.shape]);
+    } finally {
+      model.dispose();
+    }
+  });
 
   it.each(['cloud-only', 'edge-cloud', 'edge-fog-cloud'])('%s partition: the chain gives the full model outputs on real images', async (placement) => {
     const p = await loadPartition(path.join(TRAINED, 'partitions', placement));
@@ -146,7 +244,7 @@ describe('the shipped compact-branchynet', () => {
     }
   });
 
-  it("reproduces the Python trainer's predictions on its saved reference images", () => {
+  it("reproduces the trainer's predictions on its saved reference images", () => {
     const ref = JSON.parse(fs.readFileSync(path.join(TRAINED, 'reference-predictions.json'), 'utf8')) as {
       count: number; labels: number[]; modelVersion: string; exits: Record<string, number[][]>;
     };
@@ -175,5 +273,27 @@ describe('the shipped compact-branchynet', () => {
     } finally {
       disposePartition(p);
     }
+  });
+});
+
+describe('the shipped vgg16-branchynet stores its weights once', () => {
+  const TRAINED = trainedDir('vgg16-branchynet');
+
+  it('every placement is a view of the one weights.bin: no weight file of its own', () => {
+    const trained = fs.readFileSync(path.join(TRAINED, 'weights.json'), 'utf8');
+    const manifest = JSON.parse(trained).weightsManifest[0].weights;
+    for (const placement of ['cloud-only', 'edge-cloud', 'edge-fog-cloud']) {
+      const dir = path.join(TRAINED, 'partitions', placement);
+      for (const layer of PlacementManifest.parse(JSON.parse(fs.readFileSync(path.join(dir, 'placement.json'), 'utf8'))).layers) {
+        const files = fs.readdirSync(path.join(dir, layer)).sort();
+        expect(files).toEqual(['manifest.json', 'model.json']);
+        const json = JSON.parse(fs.readFileSync(path.join(dir, layer, 'model.json'), 'utf8'));
+        expect(json.weightsManifest).toEqual([{ paths: ['../../../weights.bin'], weights: manifest }]);
+        expect(json.weightNames.length).toBeGreaterThan(0);
+      }
+    }
+    const bins = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? bins(path.join(d, e.name)) : e.name.endsWith('.bin') ? [path.join(d, e.name)] : []);
+    expect(bins(TRAINED).map((f) => path.relative(TRAINED, f))).toEqual(['weights.bin']);
   });
 });
