@@ -4,14 +4,14 @@
  * cross-layer connection crosses exactly one link, with the configured one-way latency and bandwidth.
  */
 import type { Environment } from '../../environments';
-import { startCluster, type KafkaCluster } from '../kafka/cluster';
+import { startCluster, type LocalKafkaCluster } from '../kafka/cluster';
 import type { TopicSpec } from '../kafka/topics';
 import type { WanLinkOptions } from '../kafka/wan-link';
 import type { WanBytes } from './records';
 import type { Addresses } from './wiring';
 
 export interface LocalClusters {
-  readonly clusters: ReadonlyMap<string, KafkaCluster>;
+  readonly clusters: ReadonlyMap<string, LocalKafkaCluster>;
   readonly addresses: Addresses;
   /** Bytes that crossed the WAN since start, edge → cloud (`up`) and cloud → edge (`down`). */
   wanBytes(): WanBytes;
@@ -27,7 +27,7 @@ export interface LocalClusters {
  */
 export async function startLocalClusters(env: Environment, wan: WanLinkOptions, runId: string): Promise<LocalClusters> {
   const entry = env.layers[0].name;
-  const started: KafkaCluster[] = [];
+  const started: LocalKafkaCluster[] = [];
   try {
     await Promise.all(
       env.layers.map(async (layer) => {

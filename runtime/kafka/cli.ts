@@ -7,7 +7,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Coordination } from '../../contracts/kafka/broker-settings';
-import { startCluster, type KafkaCluster } from './cluster';
+import { startCluster, type LocalKafkaCluster } from './cluster';
 import { startContinuum } from './continuum';
 import { kafkaDistribution } from './distribution';
 import type { WanLinkOptions } from './wan-link';
@@ -30,7 +30,7 @@ function wanOptions(o: WanFlags): WanLinkOptions | undefined {
   return { latencyMs: o.wanLatencyMs ?? 0, jitterMs: o.wanJitterMs ?? 0, bandwidthBytesPerSec: o.wanBandwidth };
 }
 
-function describe(c: KafkaCluster) {
+function describe(c: LocalKafkaCluster) {
   return {
     name: c.name,
     coordination: c.coordination,

@@ -84,7 +84,7 @@ interface BrokerSlot {
   process?: JvmProcess;
 }
 
-export class KafkaCluster {
+export class LocalKafkaCluster {
   private zookeeper?: JvmProcess;
   private stopped = false;
   /** The admin's access when `security` is on; every client this class makes uses it. */
@@ -179,7 +179,7 @@ export class KafkaCluster {
     );
   }
 
-  static async start(options: ClusterOptions): Promise<KafkaCluster> {
+  static async start(options: ClusterOptions): Promise<LocalKafkaCluster> {
     const n = options.brokers ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > 3) throw new Error(`brokers (${n}) must be 1, 2 or 3`);
     if (!/^[a-z][a-z0-9-]*$/.test(options.name)) throw new Error(`name "${options.name}" must match [a-z][a-z0-9-]*`);
@@ -264,7 +264,7 @@ export class KafkaCluster {
 
     const bootstrap = slots.map((_, i) => `${HOST}:${internal(i)}`).join(',');
     const wanBootstrap = slots.map((_, i) => `${HOST}:${wanAdvertised(i)}`).join(',');
-    const cluster = new KafkaCluster(options.name, coordination, dataDir, bootstrap, wanBootstrap, wanLink, slots, dist, options, zkSpec);
+    const cluster = new LocalKafkaCluster(options.name, coordination, dataDir, bootstrap, wanBootstrap, wanLink, slots, dist, options, zkSpec);
     cluster.adminSecurity = secured?.client;
     cluster.scramFormatArgs = secured ? formatScramArgs(secured.users) : [];
     try {
@@ -403,9 +403,15 @@ export class KafkaCluster {
   }
 }
 
+/**
+ * @deprecated Old name of LocalKafkaCluster, kept for existing imports: `KafkaCluster` is the Kubernetes construct
+ * (constructs/), this is a handle on local broker processes.
+ */
+export { LocalKafkaCluster as KafkaCluster };
+
 /** Starts a cluster; see ClusterOptions. */
-export function startCluster(options: ClusterOptions): Promise<KafkaCluster> {
-  return KafkaCluster.start(options);
+export function startCluster(options: ClusterOptions): Promise<LocalKafkaCluster> {
+  return LocalKafkaCluster.start(options);
 }
 
 

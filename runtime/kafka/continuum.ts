@@ -6,8 +6,8 @@
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Coordination, BrokerTuning } from '../../contracts/kafka/broker-settings';
-import { startCluster, type KafkaCluster } from './cluster';
-import { startMirrorMakersPerTarget, type MirrorMaker2 } from './mirror-maker';
+import { startCluster, type LocalKafkaCluster } from './cluster';
+import { startMirrorMakersPerTarget, type LocalMirrorMaker2 } from './mirror-maker';
 import type { LocalSecurityOptions } from './security';
 import type { TopicSpec } from './topics';
 import type { WanLinkOptions } from './wan-link';
@@ -39,18 +39,18 @@ export interface ContinuumOptions {
 }
 
 export interface Continuum {
-  readonly edge: KafkaCluster;
-  readonly cloud: KafkaCluster;
+  readonly edge: LocalKafkaCluster;
+  readonly cloud: LocalKafkaCluster;
   /** The instance writing into the cloud (edge→cloud topics), if any. */
-  readonly edgeToCloud?: MirrorMaker2;
+  readonly edgeToCloud?: LocalMirrorMaker2;
   /** The instance writing into the edge (cloud→edge topics), if any. */
-  readonly cloudToEdge?: MirrorMaker2;
+  readonly cloudToEdge?: LocalMirrorMaker2;
   stop(): Promise<void>;
 }
 
 export async function startContinuum(options: ContinuumOptions): Promise<Continuum> {
   const prefix = options.namePrefix ? `${options.namePrefix}-` : '';
-  const started: KafkaCluster[] = [];
+  const started: LocalKafkaCluster[] = [];
   const start = async (name: string, o: ContinuumClusterOptions = {}) => {
     const c = await startCluster({ name: `${prefix}${name}`, ...o });
     started.push(c);

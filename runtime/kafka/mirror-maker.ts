@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { renderProperties } from '../../contracts/kafka/broker-settings';
-import type { KafkaCluster } from './cluster';
+import type { LocalKafkaCluster } from './cluster';
 import { kafkaDistribution, type KafkaDistribution } from './distribution';
 import { JvmProcess } from './jvm-process';
 import { mirrorMakerProperties, type MirrorFlow } from '../../contracts/kafka/mirror-maker-settings';
@@ -15,7 +15,7 @@ import { javaClientSecurity } from './security';
 
 export interface MirrorMakerOptions {
   /** The clusters by alias, e.g. { edge, cloud }. */
-  readonly clusters: Readonly<Record<string, KafkaCluster>>;
+  readonly clusters: Readonly<Record<string, LocalKafkaCluster>>;
   readonly flows: readonly MirrorFlow[];
   /** Where config and logs go. @default <first cluster's dataDir>/../mirror-maker-<aliases> */
   readonly dir?: string;
@@ -28,7 +28,7 @@ export interface MirrorMakerOptions {
   readonly readyTimeoutMs?: number;
 }
 
-export class MirrorMaker2 {
+export class LocalMirrorMaker2 {
   private process?: JvmProcess;
   private logOffset = 0;
   private readonly dist: KafkaDistribution;
@@ -43,7 +43,7 @@ export class MirrorMaker2 {
     this.outFile = path.join(dir, 'stdout.log');
   }
 
-  static async start(options: MirrorMakerOptions): Promise<MirrorMaker2> {
+  static async start(options: MirrorMakerOptions): Promise<LocalMirrorMaker2> {
     const aliases = Object.keys(options.clusters);
     const first = options.clusters[aliases[0]];
     if (!first) throw new Error('clusters: at least two clusters are required');
@@ -64,7 +64,7 @@ export class MirrorMaker2 {
       flows: options.flows,
       overrides: options.overrides,
     });
-    const mm = new MirrorMaker2(options, dir);
+    const mm = new LocalMirrorMaker2(options, dir);
     writeFileSync(mm.propsFile, renderProperties(props, 'MirrorMaker 2 (generated)'));
     await mm.start();
     return mm;
@@ -151,13 +151,19 @@ export class MirrorMaker2 {
   }
 }
 
-export function startMirrorMaker2(options: MirrorMakerOptions): Promise<MirrorMaker2> {
-  return MirrorMaker2.start(options);
+/**
+ * @deprecated Old name of LocalMirrorMaker2, kept for existing imports: `MirrorMaker2` is the Kubernetes construct
+ * (constructs/), this is a handle on a local MirrorMaker 2 process.
+ */
+export { LocalMirrorMaker2 as MirrorMaker2 };
+
+export function startMirrorMaker2(options: MirrorMakerOptions): Promise<LocalMirrorMaker2> {
+  return LocalMirrorMaker2.start(options);
 }
 
 export interface PerTargetOptions {
   /** The clusters by alias, e.g. { edge, cloud }. */
-  readonly clusters: Readonly<Record<string, KafkaCluster>>;
+  readonly clusters: Readonly<Record<string, LocalKafkaCluster>>;
   readonly flows: readonly MirrorFlow[];
   /** Config and log folder of the instance writing into `target`. */
   readonly dirFor: (target: string) => string;
@@ -174,9 +180,9 @@ export interface PerTargetOptions {
  * both directions lost its group in a cut and never restarted its stuck task). Returns the instances by target;
  * if one fails to start, those already started are stopped.
  */
-export async function startMirrorMakersPerTarget(options: PerTargetOptions): Promise<Map<string, MirrorMaker2>> {
+export async function startMirrorMakersPerTarget(options: PerTargetOptions): Promise<Map<string, LocalMirrorMaker2>> {
   const targets = [...new Set(options.flows.map((f) => f.target))];
-  const started = new Map<string, MirrorMaker2>();
+  const started = new Map<string, LocalMirrorMaker2>();
   const results = await Promise.allSettled(
     targets.map(async (target) => {
       const flows = options.flows.filter((f) => f.target === target);

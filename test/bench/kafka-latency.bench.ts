@@ -20,7 +20,7 @@ import type { ConsumerConfig, Kafka } from 'kafkajs';
 import { percentile } from '../../runtime/collector/collect';
 import { KAFKA_VERSION } from '../../contracts/versions';
 import { ACKS_ALL, LOW_LATENCY_CONSUMER, LOW_LATENCY_PRODUCER } from '../../runtime/kafka/client-settings';
-import { startCluster, type KafkaCluster } from '../../runtime/kafka/cluster';
+import { startCluster, type LocalKafkaCluster } from '../../runtime/kafka/cluster';
 import { startContinuum, type Continuum } from '../../runtime/kafka/continuum';
 import { REPO_ROOT } from '../../runtime/kafka/distribution';
 
@@ -123,7 +123,7 @@ function table(rows: Summary[]): string {
 
 async function main(): Promise<void> {
   const rows: Summary[] = [];
-  let cluster: KafkaCluster | undefined;
+  let cluster: LocalKafkaCluster | undefined;
   let continuum: Continuum | undefined;
   const started = Date.now();
   const loadAtStart = os.loadavg()[0];

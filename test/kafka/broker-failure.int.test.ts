@@ -3,13 +3,13 @@
  * SIGKILLed mid-stream; every acknowledged record must still be there afterwards.
  */
 import { ACKS_ALL, LOW_LATENCY_PRODUCER } from '../../runtime/kafka/client-settings';
-import { startCluster, type KafkaCluster } from '../../runtime/kafka/cluster';
+import { startCluster, type LocalKafkaCluster } from '../../runtime/kafka/cluster';
 import { consumeN, isAlive } from './kafka-test-helpers';
 
 const TOPIC = 'durable';
 const TOTAL = 600;
 const KILL_AFTER = 200;
-let cluster: KafkaCluster | undefined;
+let cluster: LocalKafkaCluster | undefined;
 let victim = -1;
 
 beforeAll(async () => {

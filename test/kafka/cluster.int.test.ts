@@ -1,10 +1,10 @@
 /** One real cluster per coordination mode: produce/consume, topics, a clean stop. */
-import { startCluster, type KafkaCluster } from '../../runtime/kafka/cluster';
+import { startCluster, type LocalKafkaCluster } from '../../runtime/kafka/cluster';
 import { ACKS_ALL, LOW_LATENCY_PRODUCER } from '../../runtime/kafka/client-settings';
 import { consumeN, isAlive } from './kafka-test-helpers';
 
 describe.each(['kraft', 'zookeeper'] as const)('a 1-broker %s cluster', (coordination) => {
-  let cluster: KafkaCluster | undefined;
+  let cluster: LocalKafkaCluster | undefined;
   afterAll(async () => {
     await cluster?.stop();
   });

@@ -4,7 +4,7 @@
  * The cloud sits behind an emulated WAN link (10 ms), so MM2 reaches it through the WAN listeners.
  */
 import { ACKS_ALL, LOW_LATENCY_PRODUCER } from '../../runtime/kafka/client-settings';
-import type { KafkaCluster } from '../../runtime/kafka/cluster';
+import type { LocalKafkaCluster } from '../../runtime/kafka/cluster';
 import { startContinuum, type Continuum } from '../../runtime/kafka/continuum';
 import { consumeN, isAlive } from './kafka-test-helpers';
 
@@ -24,7 +24,7 @@ afterAll(async () => {
   await continuum?.stop();
 });
 
-async function produce(cluster: KafkaCluster, topic: string, messages: { key: string; value: string; headers: Record<string, string> }[]) {
+async function produce(cluster: LocalKafkaCluster, topic: string, messages: { key: string; value: string; headers: Record<string, string> }[]) {
   const producer = cluster.client(`it-mm2-${topic}`).producer(LOW_LATENCY_PRODUCER);
   await producer.connect();
   await producer.send({ topic, acks: ACKS_ALL, messages });
@@ -65,7 +65,7 @@ test('no prefixed replica topics and no records looping back', async () => {
     expect(user.sort()).toEqual(['cloudedge', 'edgecloud']);
   }
   // Each record exists once per cluster: edgecloud on the edge was never written back by MM2.
-  const offsets = async (c: KafkaCluster, topic: string) =>
+  const offsets = async (c: LocalKafkaCluster, topic: string) =>
     (await c.withAdmin((a) => a.fetchTopicOffsets(topic))).reduce((n, p) => n + Number(p.high), 0);
   expect(await offsets(edge, 'edgecloud')).toBe(10);
   expect(await offsets(cloud, 'edgecloud')).toBe(10);

@@ -3,11 +3,11 @@
  * their WAN listener, so every connection (not only the bootstrap one) crosses the link.
  */
 import { ACKS_ALL, LOW_LATENCY_PRODUCER } from '../../runtime/kafka/client-settings';
-import { startCluster, type KafkaCluster } from '../../runtime/kafka/cluster';
+import { startCluster, type LocalKafkaCluster } from '../../runtime/kafka/cluster';
 import { consumeN } from './kafka-test-helpers';
 
 const LATENCY_MS = 30;
-let cluster: KafkaCluster | undefined;
+let cluster: LocalKafkaCluster | undefined;
 
 beforeAll(async () => {
   cluster = await startCluster({ name: 'it-wan', brokers: 2, coordination: 'kraft', wan: { latencyMs: LATENCY_MS } });
