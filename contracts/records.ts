@@ -22,3 +22,10 @@ export interface DeviceRecord {
   modelVersion: string | null;
   hops: Hop[];
 }
+
+/** A record whose request was answered: the answer's fields are set. */
+export type AnsweredRecord = DeviceRecord & { answeredAt: number; responseMs: number; layer: string; predicted: number };
+
+export function isAnswered(r: DeviceRecord): r is AnsweredRecord {
+  return r.answeredAt !== null && r.responseMs !== null && r.layer !== null && r.predicted !== null;
+}

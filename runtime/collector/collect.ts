@@ -4,7 +4,7 @@
  * avg/p50/p95/p99 per answering layer. Pure: the full model's predictions come in as records of a
  * cloud-only run over the same image ids (joined by `imageId`).
  */
-import type { DeviceRecord } from '../../contracts/records';
+import { type AnsweredRecord as Answered, type DeviceRecord, isAnswered } from '../../contracts/records';
 
 export interface LatencySummary {
   count: number;
@@ -69,12 +69,6 @@ export function latencySummary(values: readonly number[]): LatencySummary {
     p99Ms: percentile(sorted, 99),
     maxMs: sorted.length ? sorted[sorted.length - 1] : NaN,
   };
-}
-
-type Answered = DeviceRecord & { layer: string; predicted: number; responseMs: number };
-
-function isAnswered(r: DeviceRecord): r is Answered {
-  return r.answeredAt !== null && r.layer !== null && r.predicted !== null && r.responseMs !== null;
 }
 
 export function collect(records: readonly DeviceRecord[], opts: CollectOptions = {}): CollectorReport {

@@ -15,7 +15,8 @@ import { startLocalClusters, type LocalClusters } from './clusters';
 import { loadTestImages } from '../devices/dataset';
 import { bandwidthBytesPerSec, type RunOptions } from './options';
 import { startWorkerProcess, type WorkerProcess } from './processes';
-import type { AnsweredRequest, RunRecords } from './records';
+import { isAnswered } from '../../contracts/records';
+import type { RunRecords } from './records';
 import { buildReport, type ExperimentReport } from './report';
 import { Resources } from './resources';
 import { cloudOnlyEnvironment, PLACEMENT, wireRun, type RunWiring } from './wiring';
@@ -41,12 +42,6 @@ export function resolveEnvironment(options: RunOptions): Environment {
     threshold: options.threshold ?? env.threshold,
     devices: { count: options.devices ?? env.devices.count },
   };
-}
-
-function toAnswered(r: DeviceFleetResult['records'][number]): AnsweredRequest | null {
-  if (r.responseMs === null || r.layer === null || r.predicted === null) return null;
-  const hops = r.hops.map((h) => ({ layer: h.layer, inAt: h.inAt, outAt: h.outAt, modelMs: h.modelMs }));
-  return { requestId: r.requestId, deviceId: r.deviceId, imageId: r.imageId, label: r.label, prediction: r.predicted, layer: r.layer, responseTimeMs: r.responseMs, sentAt: r.sentAt, hops };
 }
 
 interface RunContext {
@@ -128,7 +123,7 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
     if (fleet.foreign > 0 || fleet.unknown > 0 || fleet.malformed > 0) {
       ui.step(`${label}: WARNING answers not matching a request: foreign ${fleet.foreign}, unknown ${fleet.unknown}, malformed ${fleet.malformed}`);
     }
-    const answered = fleet.records.map(toAnswered).filter((r): r is AnsweredRequest => r !== null);
+    const answered = fleet.records.filter(isAnswered);
     return {
       sent: fleet.records.length,
       records: answered,

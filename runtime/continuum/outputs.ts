@@ -19,10 +19,10 @@ export function responseTimeSets(runs: Readonly<Record<string, RunRecords>>, exi
   const sets = new Map<string, number[]>();
   for (const [name, run] of Object.entries(runs)) {
     if (name === 'cloud-only') continue;
-    sets.set(`${name} · all`, run.records.map((r) => r.responseTimeMs));
-    sets.set(`${name} · ${exitLayer}-answered`, run.records.filter((r) => r.layer === exitLayer).map((r) => r.responseTimeMs));
+    sets.set(`${name} · all`, run.records.map((r) => r.responseMs));
+    sets.set(`${name} · ${exitLayer}-answered`, run.records.filter((r) => r.layer === exitLayer).map((r) => r.responseMs));
   }
-  if (runs['cloud-only']) sets.set('cloud-only', runs['cloud-only'].records.map((r) => r.responseTimeMs));
+  if (runs['cloud-only']) sets.set('cloud-only', runs['cloud-only'].records.map((r) => r.responseMs));
   return sets;
 }
 

@@ -3,7 +3,8 @@
  * same images → the measures of the paper's §5.2, with the paper's numbers beside ours.
  */
 import { PAPER, PaperNumbers } from './paper';
-import type { AnsweredRequest, RunRecords, WanBytes } from './records';
+import type { AnsweredRecord } from '../../contracts/records';
+import type { RunRecords, WanBytes } from './records';
 import { latencyStats, LatencyStats, ratio } from './stats';
 
 export type Transport = 'direct' | 'mirrored';
@@ -118,9 +119,9 @@ export interface ExperimentReport {
 }
 
 /** Keeps the first answer per request id: a duplicate answer must not count twice in any measure. */
-function firstAnswers(records: readonly AnsweredRequest[]): { unique: AnsweredRequest[]; duplicates: number } {
+function firstAnswers(records: readonly AnsweredRecord[]): { unique: AnsweredRecord[]; duplicates: number } {
   const seen = new Set<string>();
-  const unique: AnsweredRequest[] = [];
+  const unique: AnsweredRecord[] = [];
   for (const r of records) {
     if (seen.has(r.requestId)) continue;
     seen.add(r.requestId);
@@ -133,8 +134,8 @@ function delivery(run: RunRecords, unique: number, duplicates: number): Delivery
   return { sent: run.sent, answered: unique, unanswered: Math.max(0, run.sent - unique), duplicates: duplicates + (run.duplicateAnswers ?? 0) };
 }
 
-function accuracy(records: readonly AnsweredRequest[]): number {
-  return records.length === 0 ? NaN : records.filter((r) => r.prediction === r.label).length / records.length;
+function accuracy(records: readonly AnsweredRecord[]): number {
+  return records.length === 0 ? NaN : records.filter((r) => r.predicted === r.label).length / records.length;
 }
 
 function wanPerRequest(bytes: WanBytes, requests: number): WanPerRequest {
@@ -150,7 +151,7 @@ function summarizeCloudOnly(run: RunRecords): CloudOnlySummary {
   return {
     delivery: delivery(run, unique.length, duplicates),
     accuracy: accuracy(unique),
-    responseTimeMs: latencyStats(unique.map((r) => r.responseTimeMs)),
+    responseTimeMs: latencyStats(unique.map((r) => r.responseMs)),
     wanBytesPerRequest: wanPerRequest(run.wanBytes, run.sent),
     throughputPerSecond: ratio(unique.length, run.durationMs / 1000),
   };
@@ -173,9 +174,9 @@ function summarizeEarlyExit(
   const exitSet = byLayer.get(exitLayer) ?? [];
   // The full model's answer for each exit-answered image, from the baseline run over the same images.
   const matched = exitSet.filter((r) => cloudOnly.predictionByImage.has(r.imageId));
-  const fullPrediction = (r: AnsweredRequest) => cloudOnly.predictionByImage.get(r.imageId) as number;
-  const all = latencyStats(unique.map((r) => r.responseTimeMs));
-  const exit = latencyStats(exitSet.map((r) => r.responseTimeMs));
+  const fullPrediction = (r: AnsweredRecord) => cloudOnly.predictionByImage.get(r.imageId) as number;
+  const all = latencyStats(unique.map((r) => r.responseMs));
+  const exit = latencyStats(exitSet.map((r) => r.responseMs));
   const base = cloudOnly.summary.responseTimeMs;
   return {
     transport,
@@ -186,9 +187,9 @@ function summarizeEarlyExit(
     exitShare: ratio(exitSet.length, unique.length),
     exitAccuracyOnExitSet: accuracy(exitSet),
     fullModelAccuracyOnExitSet: ratio(matched.filter((r) => fullPrediction(r) === r.label).length, matched.length),
-    exitAgreementWithFullModel: ratio(matched.filter((r) => fullPrediction(r) === r.prediction).length, matched.length),
+    exitAgreementWithFullModel: ratio(matched.filter((r) => fullPrediction(r) === r.predicted).length, matched.length),
     responseTimeMs: {
-      perLayer: Object.fromEntries(layerNames.map((l) => [l, latencyStats(byLayer.get(l)!.map((r) => r.responseTimeMs))])),
+      perLayer: Object.fromEntries(layerNames.map((l) => [l, latencyStats(byLayer.get(l)!.map((r) => r.responseMs))])),
       all,
       cloudOnlyOnExitSet: latencyStats([...new Set(exitSet.map((r) => r.imageId))].flatMap((id) => cloudOnly.timesByImage.get(id) ?? [])),
     },
@@ -211,8 +212,8 @@ function summarizeEarlyExit(
  * batch's model time), worker → next worker (across the WAN or MirrorMaker 2), last worker → device.
  * Requests without hops (e.g. from an older worker) are left out.
  */
-export function timeBreakdown(records: readonly AnsweredRequest[]): Segment[] {
-  const withHops = records.filter((r) => r.sentAt !== undefined && r.hops && r.hops.length > 0);
+export function timeBreakdown(records: readonly AnsweredRecord[]): Segment[] {
+  const withHops = records.filter((r) => r.hops.length > 0);
   if (withHops.length === 0) return [];
   const sums = new Map<string, { total: number; n: number }>();
   const add = (segment: string, ms: number) => {
@@ -222,15 +223,15 @@ export function timeBreakdown(records: readonly AnsweredRequest[]): Segment[] {
     sums.set(segment, s);
   };
   for (const r of withHops) {
-    const hops = r.hops!;
-    add(`device → ${hops[0].layer} worker`, hops[0].inAt - r.sentAt!);
+    const hops = r.hops;
+    add(`device → ${hops[0].layer} worker`, hops[0].inAt - r.sentAt);
     hops.forEach((h, i) => {
       add(`${h.layer} worker (queue, batch, predict)`, h.outAt - h.inAt);
       add(`  of which ${h.layer} predict`, h.modelMs);
       if (i + 1 < hops.length) add(`${h.layer} → ${hops[i + 1].layer} worker`, hops[i + 1].inAt - h.outAt);
     });
     const last = hops[hops.length - 1];
-    add(`${last.layer} worker → device`, r.sentAt! + r.responseTimeMs - last.outAt);
+    add(`${last.layer} worker → device`, r.sentAt + r.responseMs - last.outAt);
   }
   return [...sums].map(([segment, { total, n }]) => ({ segment, avgMs: total / n }));
 }
@@ -243,8 +244,8 @@ export function buildReport(input: ExperimentInput): ExperimentReport {
   const predictionByImage = new Map<number, number>();
   const timesByImage = new Map<number, number[]>();
   for (const r of firstAnswers(input.cloudOnly.records).unique) {
-    if (!predictionByImage.has(r.imageId)) predictionByImage.set(r.imageId, r.prediction);
-    timesByImage.set(r.imageId, [...(timesByImage.get(r.imageId) ?? []), r.responseTimeMs]);
+    if (!predictionByImage.has(r.imageId)) predictionByImage.set(r.imageId, r.predicted);
+    timesByImage.set(r.imageId, [...(timesByImage.get(r.imageId) ?? []), r.responseMs]);
   }
   return {
     kind: 'continuum-experiment',

@@ -1,5 +1,6 @@
 /** Hand-built records with known answers, shared by the continuum report tests. */
-import type { AnsweredRequest, RunRecords } from '../../runtime/continuum/records';
+import type { AnsweredRecord } from '../../contracts/records';
+import type { RunRecords } from '../../runtime/continuum/records';
 import type { ExperimentInput, ExperimentSetup } from '../../runtime/continuum/report';
 
 export const setup: ExperimentSetup = {
@@ -19,8 +20,8 @@ export const setup: ExperimentSetup = {
   host: 'test host',
 };
 
-export function rec(imageId: number, label: number, prediction: number, layer: string, responseTimeMs: number, requestId = `r${imageId}`): AnsweredRequest {
-  return { requestId, deviceId: `d${imageId % 2}`, imageId, label, prediction, layer, responseTimeMs };
+export function rec(imageId: number, label: number, predicted: number, layer: string, responseMs: number, requestId = `r${imageId}`): AnsweredRecord {
+  return { requestId, deviceId: `d${imageId % 2}`, imageId, label, predicted, layer, responseMs, sentAt: 0, answeredAt: responseMs, topProb: 0.9, modelVersion: null, hops: [] };
 }
 
 /**

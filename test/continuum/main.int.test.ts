@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeTinyPartition } from '../../models/testing/tiny-model';
-import type { AnsweredRequest, RunRecords } from '../../runtime/continuum/records';
+import type { AnsweredRecord } from '../../contracts/records';
+import type { RunRecords } from '../../runtime/continuum/records';
 import type { ExperimentReport } from '../../runtime/continuum/report';
 
 jest.setTimeout(240_000);
@@ -69,7 +70,7 @@ async function eventuallyNone(mainPid: number, modelDir: string): Promise<string
   return leftovers(mainPid, modelDir);
 }
 
-const accuracy = (rs: readonly AnsweredRequest[]) => rs.filter((r) => r.prediction === r.label).length / rs.length;
+const accuracy = (rs: readonly AnsweredRecord[]) => rs.filter((r) => r.predicted === r.label).length / rs.length;
 
 describe('npm start (main job) on 40 images, 2 devices, both transports', () => {
   let exit: Exit;
@@ -109,7 +110,7 @@ describe('npm start (main job) on 40 images, 2 devices, both transports', () => 
   });
 
   it('reports numbers that agree with the raw records', () => {
-    const fullModel = new Map(runs['cloud-only'].records.map((r) => [r.imageId, r.prediction]));
+    const fullModel = new Map(runs['cloud-only'].records.map((r) => [r.imageId, r.predicted]));
     expect(runs['cloud-only'].records.every((r) => r.layer === 'cloud')).toBe(true);
     expect(report.cloudOnly.accuracy).toBeCloseTo(accuracy(runs['cloud-only'].records), 10);
     for (const e of report.earlyExit) {
@@ -125,7 +126,7 @@ describe('npm start (main job) on 40 images, 2 devices, both transports', () => 
       expect(e.globalAccuracy).toBeCloseTo(accuracy(records), 10);
       expect(e.exitAccuracyOnExitSet).toBeCloseTo(accuracy(edge), 10);
       expect(e.fullModelAccuracyOnExitSet).toBeCloseTo(edge.filter((r) => fullModel.get(r.imageId) === r.label).length / edge.length, 10);
-      const avg = (rs: readonly AnsweredRequest[]) => rs.reduce((s, r) => s + r.responseTimeMs, 0) / rs.length;
+      const avg = (rs: readonly AnsweredRecord[]) => rs.reduce((s, r) => s + r.responseMs, 0) / rs.length;
       expect(e.responseTimeMs.perLayer.edge.avg).toBeCloseTo(avg(edge), 6);
       expect(e.responseTimeMs.all.avg).toBeCloseTo(avg(records), 6);
       expect(e.speedUp.earlyExits).toBeCloseTo(report.cloudOnly.responseTimeMs.avg / avg(edge), 6);

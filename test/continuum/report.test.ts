@@ -80,7 +80,7 @@ describe('timeBreakdown', () => {
         { layer: 'cloud', inAt: 1045, outAt: 1070, modelMs: 20 },
       ],
     };
-    expect(timeBreakdown([r, { ...r, requestId: 'x', hops: undefined }])).toEqual([
+    expect(timeBreakdown([r, { ...r, requestId: 'x', hops: [] }])).toEqual([
       { segment: 'device → edge worker', avgMs: 5 },
       { segment: 'edge worker (queue, batch, predict)', avgMs: 10 },
       { segment: '  of which edge predict', avgMs: 4 },
