@@ -4,6 +4,7 @@
  */
 import { PAPER, PaperNumbers } from './paper';
 import type { AnsweredRecord } from '../../contracts/records';
+import { collect } from '../collector/collect';
 import type { RunRecords, WanBytes } from './records';
 import { latencyStats, LatencyStats, ratio } from './stats';
 
@@ -163,6 +164,8 @@ function summarizeEarlyExit(
   layers: readonly string[],
   cloudOnly: {
     summary: CloudOnlySummary;
+    /** The baseline's first answer per request: the full model's prediction per image. */
+    records: readonly AnsweredRecord[];
     predictionByImage: ReadonlyMap<number, number>;
     timesByImage: ReadonlyMap<number, readonly number[]>;
   },
@@ -172,21 +175,25 @@ function summarizeEarlyExit(
   const layerNames = [...layers, ...new Set(unique.map((r) => r.layer).filter((l) => !layers.includes(l)))];
   const byLayer = new Map(layerNames.map((l) => [l, unique.filter((r) => r.layer === l)]));
   const exitSet = byLayer.get(exitLayer) ?? [];
+  // §5.2's measures (accuracy, share per layer, the full model on the same images) come from the collector, the
+  // pipeline the devices' CLI uses too; the report adds agreement, speed-ups, WAN bytes and where the time goes.
+  const measures = collect(unique, { fullModel: cloudOnly.records, layerOrder: layers });
+  const exit = measures.layers.find((l) => l.layer === exitLayer);
   // The full model's answer for each exit-answered image, from the baseline run over the same images.
   const matched = exitSet.filter((r) => cloudOnly.predictionByImage.has(r.imageId));
   const fullPrediction = (r: AnsweredRecord) => cloudOnly.predictionByImage.get(r.imageId) as number;
   const all = latencyStats(unique.map((r) => r.responseMs));
-  const exit = latencyStats(exitSet.map((r) => r.responseMs));
+  const exitTimes = latencyStats(exitSet.map((r) => r.responseMs));
   const base = cloudOnly.summary.responseTimeMs;
   return {
     transport,
     delivery: delivery(run, unique.length, duplicates),
-    globalAccuracy: accuracy(unique),
-    answeredPerLayer: Object.fromEntries(layerNames.map((l) => [l, byLayer.get(l)!.length])),
+    globalAccuracy: measures.accuracy,
+    answeredPerLayer: Object.fromEntries(layerNames.map((l) => [l, measures.layers.find((x) => x.layer === l)?.answered ?? 0])),
     exitLayer,
-    exitShare: ratio(exitSet.length, unique.length),
-    exitAccuracyOnExitSet: accuracy(exitSet),
-    fullModelAccuracyOnExitSet: ratio(matched.filter((r) => fullPrediction(r) === r.label).length, matched.length),
+    exitShare: exit?.share ?? ratio(0, unique.length),
+    exitAccuracyOnExitSet: exit?.accuracy ?? NaN,
+    fullModelAccuracyOnExitSet: exit?.fullModelAccuracy ?? NaN,
     exitAgreementWithFullModel: ratio(matched.filter((r) => fullPrediction(r) === r.predicted).length, matched.length),
     responseTimeMs: {
       perLayer: Object.fromEntries(layerNames.map((l) => [l, latencyStats(byLayer.get(l)!.map((r) => r.responseMs))])),
@@ -194,9 +201,9 @@ function summarizeEarlyExit(
       cloudOnlyOnExitSet: latencyStats([...new Set(exitSet.map((r) => r.imageId))].flatMap((id) => cloudOnly.timesByImage.get(id) ?? [])),
     },
     speedUp: {
-      earlyExits: ratio(base.avg, exit.avg),
+      earlyExits: ratio(base.avg, exitTimes.avg),
       total: ratio(base.avg, all.avg),
-      earlyExitsP50: ratio(base.p50, exit.p50),
+      earlyExitsP50: ratio(base.p50, exitTimes.p50),
       totalP50: ratio(base.p50, all.p50),
     },
     responseTimeImprovement: Number.isFinite(ratio(all.avg, base.avg)) ? 1 - all.avg / base.avg : NaN,
@@ -243,7 +250,8 @@ export function buildReport(input: ExperimentInput): ExperimentReport {
   const summary = summarizeCloudOnly(input.cloudOnly);
   const predictionByImage = new Map<number, number>();
   const timesByImage = new Map<number, number[]>();
-  for (const r of firstAnswers(input.cloudOnly.records).unique) {
+  const baseline = firstAnswers(input.cloudOnly.records).unique;
+  for (const r of baseline) {
     if (!predictionByImage.has(r.imageId)) predictionByImage.set(r.imageId, r.predicted);
     timesByImage.set(r.imageId, [...(timesByImage.get(r.imageId) ?? []), r.responseMs]);
   }
@@ -255,7 +263,7 @@ export function buildReport(input: ExperimentInput): ExperimentReport {
     setup: input.setup,
     cloudOnly: summary,
     earlyExit: input.earlyExit.map(({ transport, run }) =>
-      summarizeEarlyExit(transport, run, input.setup.layers, { summary, predictionByImage, timesByImage }),
+      summarizeEarlyExit(transport, run, input.setup.layers, { summary, records: baseline, predictionByImage, timesByImage }),
     ),
     paper: PAPER,
   };

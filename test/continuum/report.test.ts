@@ -1,5 +1,6 @@
 import { buildReport, timeBreakdown } from '../../runtime/continuum/report';
 import { PAPER } from '../../runtime/continuum/paper';
+import { collect } from '../../runtime/collector/collect';
 import { cloudOnlyRun, earlyExitRun, input, rec } from './fixtures';
 
 describe('buildReport', () => {
@@ -24,6 +25,13 @@ describe('buildReport', () => {
     expect(direct.fullModelAccuracyOnExitSet).toBeCloseTo(5 / 6);
     // Edge predicted 5 for image 4 (full model: 4) and 6 for image 5 (full model: 0): 4 of 6 agree.
     expect(direct.exitAgreementWithFullModel).toBeCloseTo(4 / 6);
+  });
+
+  it("takes §5.2's measures from the collector: the same numbers as runtime/collector on the same records", () => {
+    const c = collect(earlyExitRun.records, { fullModel: cloudOnlyRun.records, layerOrder: ['edge', 'cloud'] });
+    const edge = c.layers.find((l) => l.layer === 'edge')!;
+    expect([direct.globalAccuracy, direct.exitShare, direct.exitAccuracyOnExitSet, direct.fullModelAccuracyOnExitSet]).toEqual([c.accuracy, edge.share, edge.accuracy, edge.fullModelAccuracy]);
+    expect(direct.answeredPerLayer).toEqual(Object.fromEntries(c.layers.map((l) => [l.layer, l.answered])));
   });
 
   it('summarizes response times per layer and derives speed-ups against cloud-only', () => {
