@@ -23,10 +23,12 @@ function addRunOptions(cmd: Command): Command {
     .option('--threshold <t>', 'early-exit threshold on the top softmax probability (default: the environment\'s, 0.8)')
     .option('--wan-latency <ms>', 'one-way WAN latency between edge and cloud', String(DEFAULT_WAN.latencyMs))
     .option('--wan-bandwidth <mbit>', 'WAN bandwidth each way in Mbit/s (0 = unlimited)', String(DEFAULT_WAN.bandwidthMbps))
-    .option('--model <dir>', 'partitioned model root (one folder per placement)')
+    .option('--model <name|dir>', 'shipped model (compact-branchynet, vgg16-branchynet) or a partitioned model root (one folder per placement)')
     .option('--out <dir>', 'results directory (default: results/<timestamp>)')
     .option('--no-baseline', 'skip the cloud-only baseline run')
     .addOption(new Option('--backend <name>', 'tfjs backend of the workers').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .option('--tf-threads <n>', 'TensorFlow intra- and inter-op threads per worker process (local replicas share the cores)', '1')
+    .addOption(new Option('--features <dtype>', 'encoding of forwarded feature maps').choices(['float32', 'float16', 'int8']).default('float16'))
     .option('--no-progress', 'no progress bar (e.g. in CI logs)')
     .option('--warmup <n>', 'requests per run sent before measuring (not reported)', '10')
     .option('--drain-timeout-s <s>', 'seconds to wait for the last answers after the last request', '60');

@@ -85,6 +85,7 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
         const w: WorkerProcess = await startWorkerProcess(launch, {
           logFile: path.join(ctx.logDir, `worker-${wiring.name}-${launch.name}.log`),
           backend: options.backend,
+          tfThreads: options.tfThreads,
         });
         own.add(`worker ${launch.name}`, () => w.stop());
         return w;
@@ -139,6 +140,7 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
 
 export async function runExperiment(options: RunOptions, ui: ExperimentUi, resources: Resources): Promise<ExperimentResult> {
   const startedAt = new Date();
+  const loadAtStart = os.loadavg();
   const env = resolveEnvironment(options);
   const runDir = path.resolve(options.out ?? path.join('results', startedAt.toISOString().replace(/[:.]/g, '-')));
   const logDir = path.join(runDir, 'logs');
@@ -154,7 +156,7 @@ export async function runExperiment(options: RunOptions, ui: ExperimentUi, resou
   resources.add('kafka clusters', () => clusters.stop());
 
   const ctx: RunContext = { options, env, clusters, images, requests, logDir, ui, resources, seen: {} };
-  const common = { addresses: clusters.addresses, modelDir: options.model, devices: env.devices.count, threshold: env.threshold };
+  const common = { addresses: clusters.addresses, modelDir: options.model, devices: env.devices.count, threshold: env.threshold, featuresDtype: options.features };
   const earlyExit: Array<{ transport: Transport; run: RunRecords }> = [];
   const runs: Record<string, RunRecords> = {};
   for (const transport of options.transports) {
@@ -187,6 +189,9 @@ export async function runExperiment(options: RunOptions, ui: ExperimentUi, resou
       model: path.relative(process.cwd(), options.model) || options.model,
       modelVersion: ctx.seen.modelVersion ?? 'unknown',
       backend: ctx.seen.backend ?? 'unknown',
+      tfThreads: options.tfThreads,
+      features: options.features,
+      loadAverage: loadAtStart,
       host: `${cpus.length} CPU(s) ${cpus[0]?.model ?? ''}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`.replace(/\s+/g, ' '),
     },
     earlyExit,

@@ -16,6 +16,12 @@ export const SHARED_CIFAR10_DIR = path.resolve(REPO_ROOT, '../shared/data/cifar1
 /** The shipped partitioned model (models/): one folder per placement, one sub-folder per layer. */
 export const DEFAULT_MODEL_DIR = path.join(REPO_ROOT, 'models/trained/compact-branchynet/partitions');
 
+/** `--model`: a shipped model's name (models/trained/<name>/partitions, e.g. vgg16-branchynet) or a partitioned model root. */
+export function resolveModelDir(model: string, exists: (p: string) => boolean = existsSync): string {
+  const shipped = path.join(REPO_ROOT, 'models/trained', model, 'partitions');
+  return /^[a-z0-9][a-z0-9-]*$/.test(model) && exists(shipped) ? shipped : model;
+}
+
 /**
  * Default WAN: Málaga (edge, paper's testbed) → Google Cloud europe-west1 (Belgium) is ≈ 1,600 km; public
  * measurements between Spain and Belgium give ≈ 30 ms RTT. 100 Mbit/s stands in for a university uplink share.
@@ -46,6 +52,10 @@ export const RunOptionsSchema = z
     out: z.string().min(1).optional(),
     baseline: z.boolean().default(true),
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    /** TensorFlow intra-/inter-op threads per worker process: local replicas share the machine's cores. */
+    tfThreads: z.coerce.number().int().min(1, '--tf-threads must be ≥ 1').max(64).default(1),
+    /** Encoding of the feature maps the edge forwards. */
+    features: z.enum(['float32', 'float16', 'int8']).default('float16'),
     progress: z.boolean().default(true),
     /** Requests per run sent before measuring (warm connections and models), not in the report. */
     warmup: z.coerce.number().int().min(0, '--warmup must be ≥ 0').default(10),
@@ -91,7 +101,7 @@ export function parseRunOptions(input: Record<string, unknown>, exists: (p: stri
     throw new OptionsError(`no CIFAR-10 test set in ${dataDir}: expected test_batch.bin (binary layout, 3073 bytes per record)`);
   }
   const transports: Array<'direct' | 'mirrored'> = o.transport === 'both' ? ['direct', 'mirrored'] : [o.transport];
-  return { ...o, dataDir, dataLabel, transports };
+  return { ...o, model: resolveModelDir(o.model, exists), dataDir, dataLabel, transports };
 }
 
 /** Megabits per second → bytes per second for the WAN link; 0 means unlimited. */

@@ -23,6 +23,8 @@ export interface WorkerProcess {
 export interface WorkerProcessOptions {
   readonly logFile: string;
   readonly backend: string;
+  /** TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS of the replica; TensorFlow's default is one per core */
+  readonly tfThreads?: number;
   /** @default 120000 (tfjs start and model load on a busy 2-core machine) */
   readonly readyTimeoutMs?: number;
 }
@@ -33,7 +35,12 @@ export async function startWorkerProcess(launch: WorkerLaunch, options: WorkerPr
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
     detached: true,
     stdio: ['ignore', out, out, 'ipc'],
-    env: { ...process.env, [WORKER_LAUNCH_ENV]: JSON.stringify(config) },
+    env: {
+      ...process.env,
+      [WORKER_LAUNCH_ENV]: JSON.stringify(config),
+      // Several replicas and brokers share a few cores here: TensorFlow's per-core thread pools would oversubscribe them.
+      ...(options.tfThreads ? { TF_NUM_INTRAOP_THREADS: String(options.tfThreads), TF_NUM_INTEROP_THREADS: String(options.tfThreads) } : {}),
+    },
   });
   closeSync(out);
   if (child.pid === undefined) throw new Error(`worker ${launch.name}: could not start ${process.execPath}`);

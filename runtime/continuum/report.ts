@@ -30,7 +30,12 @@ export interface ExperimentSetup {
   readonly model: string;
   readonly modelVersion: string;
   readonly backend: string;
+  /** TensorFlow threads per worker process, and the forwarded features' encoding */
+  readonly tfThreads?: number;
+  readonly features?: string;
   readonly host: string;
+  /** 1-, 5- and 15-minute load averages when the run started: figures taken on a busy machine are noise */
+  readonly loadAverage?: readonly number[];
 }
 
 export interface ExperimentInput {

@@ -33,7 +33,7 @@ export function describeSetup(report: ExperimentReport): string[] {
   return [
     `env ${s.env} · ${s.layers.join(' → ')} · ${s.brokersPerLayer} broker(s)/layer · ${s.partitions} partition(s) = worker replicas`,
     `${s.devices} devices (${rate}, ${split}) · ${s.images} images from ${s.dataset} · threshold ${s.threshold} · ${wan}`,
-    `model ${s.model}@${s.modelVersion} · tfjs backend ${s.backend} · ${s.host}`,
+    `model ${s.model}@${s.modelVersion} · tfjs backend ${s.backend}${s.tfThreads ? ` (${s.tfThreads} thread(s)/worker)` : ''}${s.features ? ` · features ${s.features}` : ''} · ${s.host}${s.loadAverage ? ` · load ${s.loadAverage.map((l) => l.toFixed(2)).join(' ')} at start` : ''}`,
   ];
 }
 

@@ -37,6 +37,7 @@ export interface WorkerLaunch {
     readonly exitCriterion: 'max-prob' | 'entropy';
     readonly batchMaxSize: number;
     readonly batchMaxWaitMs: number;
+    readonly featuresDtype?: 'float32' | 'float16' | 'int8';
   };
 }
 
@@ -79,6 +80,8 @@ export interface WiringInput {
   readonly modelDir: string;
   readonly devices: number;
   readonly threshold: number;
+  /** encoding of forwarded feature maps; the worker's default (float16) when absent */
+  readonly featuresDtype?: 'float32' | 'float16' | 'int8';
   /** Unique per run, so runs on the same clusters never share a topic. */
   readonly runName: string;
   /** Where the devices live; defaults to the environment's entry layer. */
@@ -142,6 +145,7 @@ export function wireRun(input: WiringInput): RunWiring {
         exitCriterion: env.exitCriterion,
         batchMaxSize: spec.batch.maxSize,
         batchMaxWaitMs: spec.batch.maxDelayMs,
+        ...(input.featuresDtype ? { featuresDtype: input.featuresDtype } : {}),
       },
     }));
   });
