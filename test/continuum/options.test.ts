@@ -1,4 +1,5 @@
-import { BUNDLED_SAMPLE_DIR, OptionsError, parseRunOptions, SHARED_CIFAR10_DIR } from '../../runtime/continuum/options';
+import * as path from 'path';
+import { BUNDLED_SAMPLE_DIR, DEFAULT_MODEL_DIR, OptionsError, parseRunOptions, REPO_ROOT, SHARED_CIFAR10_DIR } from '../../runtime/continuum/options';
 
 const all = () => true;
 
@@ -12,6 +13,14 @@ describe('parseRunOptions', () => {
     expect(parseRunOptions({ full: true }, all).dataDir).toBe(SHARED_CIFAR10_DIR);
     expect(parseRunOptions({ data: '/x/cifar' }, all).dataDir).toBe('/x/cifar');
     expect(parseRunOptions({ transport: 'mirrored' }, all).transports).toEqual(['mirrored']);
+  });
+
+  it('--model takes a shipped model by name, or a partitioned model root', () => {
+    expect(parseRunOptions({}, all).model).toBe(DEFAULT_MODEL_DIR);
+    expect(parseRunOptions({ model: 'vgg16-branchynet' }).model).toBe(path.join(REPO_ROOT, 'models/trained/vgg16-branchynet/partitions'));
+    expect(parseRunOptions({ model: 'compact-branchynet' }).model).toBe(DEFAULT_MODEL_DIR);
+    expect(parseRunOptions({ model: 'my/partitions' }, all).model).toBe('my/partitions');
+    expect(parseRunOptions({ model: 'no-such-model' }, (p) => !p.includes('no-such-model')).model).toBe('no-such-model');
   });
 
   it('names the bad flag', () => {
