@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { getEnvironment, listEnvironments } from '../environments';
 import { type ContinuumManifests, buildContinuum, synthesizableEnvironment } from './continuum';
+import { STRIMZI_VERSION, StrimziKafkaCluster } from './k8s/strimzi';
 
 export function synthesize(names: string[], outroot: string): ContinuumManifests[] {
   const results: ContinuumManifests[] = [];
@@ -19,7 +20,10 @@ export function synthesize(names: string[], outroot: string): ContinuumManifests
     fs.rmSync(path.join(outroot, env.name), { recursive: true, force: true });
     for (const layer of manifests.layers) {
       layer.app.synth();
-      fs.writeFileSync(path.join(layer.outdir, 'REQUIRED-SECRETS.md'), requiredSecretsDoc(env.name, layer.layer, env.namespace, layer.requiredSecrets));
+      fs.writeFileSync(
+        path.join(layer.outdir, 'REQUIRED-SECRETS.md'),
+        requiredSecretsDoc(env.name, layer.layer, env.namespace, layer.requiredSecrets, layer.kafka instanceof StrimziKafkaCluster),
+      );
     }
     if (manifests.federation) {
       manifests.federation.app.synth();
@@ -30,10 +34,17 @@ export function synthesize(names: string[], outroot: string): ContinuumManifests
   return results;
 }
 
-function requiredSecretsDoc(env: string, layer: string, namespace: string, secrets: ContinuumManifests['layers'][number]['requiredSecrets']): string {
+function requiredSecretsDoc(env: string, layer: string, namespace: string, secrets: ContinuumManifests['layers'][number]['requiredSecrets'], strimzi: boolean): string {
   const lines = [
     `# Secrets to create in the ${layer} cluster (${env}) before \`kubectl apply -f .\``,
     '',
+    ...(strimzi
+      ? [
+          `Kafka here is run by the Strimzi operator: install Strimzi ${STRIMZI_VERSION} (watching namespace \`${namespace}\`) first; its`,
+          'CRDs are the ones the manifests were generated from (constructs/imports/strimzi).',
+          '',
+        ]
+      : []),
     'Credentials are never synthesized into manifests. Create these in namespace `' + namespace + '`, e.g. with',
     '`kubectl create secret generic NAME --from-file=KEY=PATH …` or your secret manager.',
     '',

@@ -3,7 +3,9 @@ import { Testing } from 'cdk8s';
 import { brokerProperties } from '../../contracts/kafka/broker-settings';
 import { KAFKA_VERSION } from '../../contracts/versions';
 import { InferenceLayer } from '../../constructs';
-import { StrimziKafkaAccess, StrimziKafkaCluster, StrimziKafkaTopics, StrimziMirrorMaker2, topicResourceName } from '../../constructs/k8s/strimzi';
+import * as fs from 'fs';
+import * as path from 'path';
+import { STRIMZI_VERSION, StrimziKafkaAccess, StrimziKafkaCluster, StrimziKafkaTopics, StrimziMirrorMaker2, topicResourceName } from '../../constructs/k8s/strimzi';
 import { type Manifest, envOf, schemaErrors } from './manifest-checks';
 
 function synth(secureWan = true) {
@@ -195,4 +197,9 @@ test('every Strimzi resource is valid against Strimzi 0.47.0 CRD schemas (made s
   // The strict schemas do catch a misspelt field.
   const [kafka] = byKind(os, 'Kafka');
   expect(schemaErrors({ ...kafka, spec: { ...kafka.spec, kafka: { ...kafka.spec.kafka, listener: [] } } }).join()).toMatch(/\/spec\/kafka must NOT have additional properties/);
+});
+
+test('STRIMZI_VERSION names the CRD file the resources are generated from, and its header records the source tag', () => {
+  const file = path.join(__dirname, `../../constructs/imports/strimzi/crds-${STRIMZI_VERSION}.yaml`);
+  expect(fs.readFileSync(file, 'utf8').split('\n').slice(0, 4).join('\n')).toMatch(new RegExp(`at tag ${STRIMZI_VERSION.replace(/\./g, '\\.')}`));
 });

@@ -1,5 +1,5 @@
 /** Strimzi as a second Kafka engine: the same clusters, topics, users and mirrors as Strimzi custom resources. */
-export { StrimziKafkaCluster, STRIMZI_LISTENER } from './strimzi-kafka-cluster';
+export { StrimziKafkaCluster, STRIMZI_LISTENER, STRIMZI_VERSION } from './strimzi-kafka-cluster';
 export type { StrimziKafkaClusterProps } from './strimzi-kafka-cluster';
 export { StrimziKafkaTopics, topicResourceName } from './strimzi-kafka-topics';
 export type { StrimziKafkaTopicsProps } from './strimzi-kafka-topics';

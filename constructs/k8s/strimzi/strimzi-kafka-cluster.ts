@@ -29,6 +29,9 @@ import type { IKafkaCluster, KafkaClientSecurity } from '../kafka-endpoint';
 import { physicalName } from '../names';
 import type { ResourceRequest } from '../pod-defaults';
 
+/** The Strimzi release whose CRDs the resources are generated from (constructs/imports/strimzi/crds-0.47.0.yaml). */
+export const STRIMZI_VERSION = '0.47.0';
+
 /** Strimzi's names for the two listeners; the ports are the project's (contracts/kafka/ports.ts). */
 export const STRIMZI_LISTENER = { internal: 'internal', wan: 'wan' } as const;
 
