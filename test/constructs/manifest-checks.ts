@@ -157,8 +157,8 @@ export function topicsCreated(objects: Manifest[]): Map<string, number> {
 }
 
 /**
- * A copy fit for snapshots: content owned by other modules (broker/MM2 properties from runtime/kafka, the worker's
- * env contract from runtime/worker) is masked, so a change there fails its own field-level tests, not this snapshot.
+ * A copy fit for snapshots: content owned by other modules (broker/MM2 properties from contracts/kafka, the worker's
+ * env contract from contracts/worker-env.ts) is masked, so a change there fails its own field-level tests, not this snapshot.
  */
 export function snapshotView(objects: Manifest[]): Manifest[] {
   return JSON.parse(JSON.stringify(objects), (key, value) => {
