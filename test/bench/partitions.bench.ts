@@ -62,7 +62,9 @@ async function main(): Promise<void> {
       const slice = (b: number) => () => tf.slice(current, 0, b);
       const b1 = measure(layer, slice(1), 1, o.seconds);
       const b32 = measure(layer, slice(32), 32, o.seconds);
-      const weightBytes = fs.statSync(path.join(p.dir, layer.manifest.layer, 'weights.bin')).size;
+      const own = path.join(p.dir, layer.manifest.layer, 'weights.bin');
+      // a weights view (models/partition.ts) has no file of its own: the float16 bytes of the weights it uses
+      const weightBytes = fs.existsSync(own) ? fs.statSync(own).size : layer.model.countParams() * 2;
       const feat = layer.manifest.outputs.find((x) => x.role === 'features');
       const forwardBytes = feat && feat.role === 'features' ? feat.shape.reduce((a, b) => a * b, 4) : 0;
       rows.push({ placement: name, layer: layer.manifest.layer, imgPerSecB1: b1, imgPerSecB32: b32, weightBytes, forwardBytesFloat32: forwardBytes });
