@@ -46,7 +46,7 @@ export const WorkerConfigSchema = z
     featuresDtype: z.enum(['float32', 'float16', 'int8']).default('float16').describe('encoding of forwarded feature maps (see README: calibrate)'),
     maxInFlightRecords: z.coerce.number().int().min(1).max(1_000_000).default(512).describe('records taken but not finished, per input partition (backpressure)'),
     maxInFlightBytes: z.coerce.number().int().min(1024).default(32 * 1024 * 1024).describe('their bytes, per input partition'),
-    produceMaxInFlight: z.coerce.number().int().min(1).max(64).default(5).describe('produce requests outstanding per destination cluster'),
+    produceMaxInFlight: z.coerce.number().int().min(1).max(256).default(32).describe('produce requests outstanding per destination cluster'),
     maxHeaders: z.coerce.number().int().min(8).max(100_000).default(64).describe('headers a record may carry; more → dead letter'),
     maxHeaderBytes: z.coerce.number().int().min(1024).default(64 * 1024).describe('header bytes a record may carry; more → dead letter'),
     dlqMaxBytes: z.coerce.number().int().min(4096).default(1024 * 1024).describe('a dead letter keeps at most this many bytes of the record'),

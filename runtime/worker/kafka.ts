@@ -73,7 +73,9 @@ export class ClusterProducer {
   }
 
   static async connect(clientId: string, brokers: readonly string[], maxInFlight: number, security?: RemoteSecurity | null): Promise<ClusterProducer> {
-    const producer = kafkaClient(clientId, brokers, security).producer({ ...LOW_LATENCY_PRODUCER, maxInFlightRequests: maxInFlight });
+    // Not idempotent: kafkajs' idempotent producer holds a lock per broker, so one request at a time — a produce
+    // round trip per batch of records across the WAN. Duplicates from retries are dropped by request id.
+    const producer = kafkaClient(clientId, brokers, security).producer({ ...LOW_LATENCY_PRODUCER, idempotent: false, maxInFlightRequests: maxInFlight });
     await producer.connect();
     return new ClusterProducer(brokers.join(','), producer, maxInFlight);
   }
