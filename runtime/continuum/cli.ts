@@ -30,7 +30,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--tf-threads <n>', 'TensorFlow intra- and inter-op threads per worker process (local replicas share the cores)', '1')
     .addOption(new Option('--features <dtype>', 'encoding of forwarded feature maps').choices(['float32', 'float16', 'int8']).default('float16'))
     .option('--no-progress', 'no progress bar (e.g. in CI logs)')
-    .option('--warmup <n>', 'requests per run sent before measuring (not reported)', '10')
+    .option('--warmup <n>', 'requests per run sent before measuring (not reported)', '50')
     .option('--drain-timeout-s <s>', 'seconds to wait for the last answers after the last request', '60');
 }
 

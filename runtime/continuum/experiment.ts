@@ -99,7 +99,6 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
       brokers: wiring.devices.requestBrokers.split(','),
       requestTopic: wiring.devices.requestTopic,
       replyTopicPrefix: wiring.devices.replyTopicPrefix,
-      replyLink: wiring.devices.replyLink,
       createReplyTopics: false,
       devices: ctx.env.devices.count,
       split: options.split,

@@ -58,7 +58,7 @@ export const RunOptionsSchema = z
     features: z.enum(['float32', 'float16', 'int8']).default('float16'),
     progress: z.boolean().default(true),
     /** Requests per run sent before measuring (warm connections and models), not in the report. */
-    warmup: z.coerce.number().int().min(0, '--warmup must be ≥ 0').default(10),
+    warmup: z.coerce.number().int().min(0, '--warmup must be ≥ 0').default(50),
     /** Time allowed for the last answers once every request is sent. */
     drainTimeoutS: z.coerce.number().positive().default(60),
   })

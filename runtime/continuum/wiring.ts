@@ -54,8 +54,6 @@ export interface DeviceWiring {
   readonly requestTopic: string;
   /** Cluster the devices read their answers from. */
   readonly replyBrokers: string;
-  /** whether the reply topics' cluster is reached across the WAN */
-  readonly replyLink: 'local' | 'wan';
   /** Device i (0-based, id `device-i`) reads its answers from `<replyTopicPrefix>.device-i`. */
   readonly replyTopicPrefix: string;
   /** Reply topic of each device (one per device, so a device never reads another's answers). */
@@ -161,8 +159,6 @@ export function wireRun(input: WiringInput): RunWiring {
       requestBrokers: reach(input.addresses, at, plan.requestLayer),
       requestTopic: plan.requestTopic,
       replyBrokers: reach(input.addresses, at, plan.entryLayer),
-      // Devices on another layer than their answers' cluster (cloud-only) read them across the WAN: long poll.
-      replyLink: at === plan.entryLayer ? ('local' as const) : ('wan' as const),
       replyTopicPrefix,
       replyTopics,
     },

@@ -6,7 +6,7 @@
 import { randomBytes } from 'crypto';
 import { Consumer, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { ACKS_ALL, clientConfig, LOW_LATENCY_CONSUMER, LOW_LATENCY_PRODUCER, WAN_CONSUMER } from '../kafka/client-settings';
+import { ACKS_ALL, clientConfig, LOW_LATENCY_CONSUMER, LOW_LATENCY_PRODUCER } from '../kafka/client-settings';
 import type { ClientSecurity } from '../kafka/security';
 import { createTopics } from '../kafka/topics';
 import { epochMs } from '../wire';
@@ -36,8 +36,6 @@ export interface DeviceFleetOptions {
   logger?: Logger;
   /** TLS + SASL: one access for all devices, or per device id (its own SCRAM user, for per-device ACLs). @default PLAINTEXT */
   security?: ClientSecurity | ((deviceId: string) => ClientSecurity);
-  /** the reply topics' cluster is on another layer: read it with a long poll (WAN_CONSUMER). @default 'local' */
-  replyLink?: 'local' | 'wan';
   /** called after every finished request */
   onProgress?: (finished: number, total: number) => void;
 }
@@ -80,7 +78,7 @@ export async function runDevices(opts: DeviceFleetOptions): Promise<DeviceFleetR
   }
 
   const started = await Promise.allSettled(
-    ids.map((id, i) => Device.start(id, kafka(id), replyTopicFor(prefix, id), runId, imagesForDevice(opts.images, i, opts.devices, split), opts.replyLink)),
+    ids.map((id, i) => Device.start(id, kafka(id), replyTopicFor(prefix, id), runId, imagesForDevice(opts.images, i, opts.devices, split))),
   );
   const devices = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -154,10 +152,10 @@ class Device {
     private readonly consumer: Consumer,
   ) {}
 
-  static async start(id: string, kafka: Kafka, replyTopic: string, runId: string, images: LabeledImage[], replyLink: 'local' | 'wan' = 'local'): Promise<Device> {
+  static async start(id: string, kafka: Kafka, replyTopic: string, runId: string, images: LabeledImage[]): Promise<Device> {
     const producer = kafka.producer(LOW_LATENCY_PRODUCER);
     const groupId = `ddnn-device.${id}.${runId}`;
-    const consumer = kafka.consumer({ ...(replyLink === 'wan' ? WAN_CONSUMER : LOW_LATENCY_CONSUMER), groupId });
+    const consumer = kafka.consumer({ ...LOW_LATENCY_CONSUMER, groupId });
     const device = new Device(new DeviceSession(id, replyTopic, runId), images, producer, consumer);
     try {
       await producer.connect();
@@ -168,6 +166,9 @@ class Device {
       await consumer.subscribe({ topic: replyTopic, fromBeginning: false });
       const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
       await consumer.run({
+        // No commits: each run reads its reply topic from the end it recorded at start (commitStart). kafkajs' auto
+        // commit runs after every batch, before the next fetch: across the WAN a round trip per answer.
+        autoCommit: false,
         eachMessage: async ({ message }) => {
           const outcome = device.session.answer(message.headers, epochMs());
           if (outcome.kind === 'answer') {

@@ -6,7 +6,7 @@ const all = () => true;
 describe('parseRunOptions', () => {
   it('defaults to the embedded default: local env, both transports, bundled sample, paper-like WAN', () => {
     const o = parseRunOptions({}, all);
-    expect(o).toMatchObject({ env: 'local', transports: ['direct', 'mirrored'], dataDir: BUNDLED_SAMPLE_DIR, wanLatency: 15, wanBandwidth: 100, baseline: true, warmup: 10 });
+    expect(o).toMatchObject({ env: 'local', transports: ['direct', 'mirrored'], dataDir: BUNDLED_SAMPLE_DIR, wanLatency: 15, wanBandwidth: 100, baseline: true, warmup: 50 });
   });
 
   it('reads --full from ../shared and --data from the given directory', () => {
