@@ -225,6 +225,7 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   function settle(ticket: Ticket): void {
     if (tracker.settle(ticket, Date.now())) commitSoon();
     metrics.inFlight.set(tracker.totalInFlight);
+    publishLag(ticket.key);
     const wake = roomWaiters.get(ticket.key);
     if (wake) wake();
   }
@@ -256,10 +257,20 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
     if (tracker.pendingCommits().length > 0) commitSoon();
   }
 
+  // Lag = records behind the high watermark at the last fetch + records taken but not settled, so a slow layer's
+  // backlog shows even when one fetch took it all; it falls as records settle and reaches 0 when drained.
+  const behind = new Map<string, { topic: string; partition: number; records: number }>();
+
   function updateLag(batch: Batch, last: string | null): void {
-    const labels = { topic: batch.topic, partition: String(batch.partition) };
     const fetchedUpTo = last === null ? Number(batch.firstOffset() ?? batch.highWatermark) : Number(last) + 1;
-    metrics.lag.set(labels, Math.max(0, Number(batch.highWatermark) - fetchedUpTo) + tracker.inFlight(batch.topic, batch.partition).records);
+    const key = partitionKey(batch.topic, batch.partition);
+    behind.set(key, { topic: batch.topic, partition: batch.partition, records: Math.max(0, Number(batch.highWatermark) - fetchedUpTo) });
+    publishLag(key);
+  }
+
+  function publishLag(key: string): void {
+    const b = behind.get(key);
+    if (b) metrics.lag.set({ topic: b.topic, partition: String(b.partition) }, b.records + tracker.inFlight(b.topic, b.partition).records);
   }
 
   // ── micro-batch ───────────────────────────────────────────────────────────────────────────────────────
@@ -397,6 +408,7 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
     // fetched again, so the bookkeeping starts afresh (their late settles are ignored; devices drop duplicates).
     for (const { topic, partition } of tracker.held()) {
       tracker.revoke(topic, partition);
+      behind.delete(partitionKey(topic, partition));
       metrics.lag.remove({ topic, partition: String(partition) });
     }
     metrics.inFlight.set(0);
