@@ -5,6 +5,7 @@
 import { hostname } from 'os';
 import { z } from 'zod';
 import type { SubModelManifest } from '../../contracts/manifest';
+import { WORKER_ENV as CONTRACT_WORKER_ENV } from '../../contracts/worker-env';
 
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 /**
@@ -94,24 +95,12 @@ export const WorkerConfigSchema = z
 export type WorkerConfigInput = z.input<typeof WorkerConfigSchema>;
 export type WorkerConfig = z.output<typeof WorkerConfigSchema>;
 
-/** Env var of every field: the constructs (issue 5) set these on the worker container. */
+/**
+ * Env var of every field: the deployment contract's (contracts/worker-env.ts, what the constructs set) plus the
+ * worker's own tuning knobs, which deployers leave at their defaults.
+ */
 export const WORKER_ENV: Record<keyof z.input<typeof WorkerConfigSchema>, string> = {
-  model: 'DDNN_MODEL',
-  brokers: 'DDNN_BROKERS',
-  inputTopic: 'DDNN_INPUT_TOPIC',
-  groupId: 'DDNN_GROUP_ID',
-  nextTopic: 'DDNN_NEXT_TOPIC',
-  nextBrokers: 'DDNN_NEXT_BROKERS',
-  answerTopic: 'DDNN_ANSWER_TOPIC',
-  answerBrokers: 'DDNN_ANSWER_BROKERS',
-  replyTopicPattern: 'DDNN_REPLY_TOPIC_PATTERN',
-  dlqTopic: 'DDNN_DLQ_TOPIC',
-  threshold: 'DDNN_THRESHOLD',
-  exitCriterion: 'DDNN_EXIT_CRITERION',
-  batchMaxSize: 'DDNN_BATCH_MAX_SIZE',
-  batchMaxWaitMs: 'DDNN_BATCH_MAX_WAIT_MS',
-  partitionsConcurrency: 'DDNN_PARTITIONS_CONCURRENCY',
-  featuresDtype: 'DDNN_FEATURES_DTYPE',
+  ...CONTRACT_WORKER_ENV,
   maxInFlightRecords: 'DDNN_MAX_IN_FLIGHT_RECORDS',
   maxInFlightBytes: 'DDNN_MAX_IN_FLIGHT_BYTES',
   produceMaxInFlight: 'DDNN_PRODUCE_MAX_IN_FLIGHT',
@@ -120,15 +109,6 @@ export const WORKER_ENV: Record<keyof z.input<typeof WorkerConfigSchema>, string
   dlqMaxBytes: 'DDNN_DLQ_MAX_BYTES',
   commitIntervalMs: 'DDNN_COMMIT_INTERVAL_MS',
   stallTimeoutMs: 'DDNN_STALL_TIMEOUT_MS',
-  backend: 'DDNN_BACKEND',
-  httpPort: 'DDNN_HTTP_PORT',
-  clientId: 'DDNN_CLIENT_ID',
-  kafkaSaslMechanism: 'DDNN_KAFKA_SASL_MECHANISM',
-  kafkaSaslUsername: 'DDNN_KAFKA_SASL_USERNAME',
-  kafkaSaslPassword: 'DDNN_KAFKA_SASL_PASSWORD',
-  kafkaTlsCaFile: 'DDNN_KAFKA_TLS_CA_FILE',
-  kafkaSecurityScope: 'DDNN_KAFKA_SECURITY_SCOPE',
-  logLevel: 'DDNN_LOG_LEVEL',
 };
 
 export class ConfigError extends Error {
