@@ -15,7 +15,12 @@ export function isAlive(pid: number): boolean {
  * Consumes `topic` from the beginning until `count` messages arrived (or timeoutMs passed) and
  * returns them in arrival order.
  */
-export async function consumeN(kafka: Kafka, topic: string, count: number, timeoutMs = 30_000): Promise<KafkaMessage[]> {
+export function consumeN(kafka: Kafka, topic: string, count: number, timeoutMs = 30_000): Promise<KafkaMessage[]> {
+  return consumeUntil(kafka, topic, (got) => got.length >= count, timeoutMs);
+}
+
+/** Consumes `topic` from the beginning until `done(all so far)` says so (or timeoutMs passed), in arrival order. */
+export async function consumeUntil(kafka: Kafka, topic: string, done: (got: KafkaMessage[]) => boolean, timeoutMs = 30_000): Promise<KafkaMessage[]> {
   const consumer = kafka.consumer({ ...LOW_LATENCY_CONSUMER, groupId: `test-${topic}-${Date.now()}-${Math.random()}` });
   const got: KafkaMessage[] = [];
   try {
@@ -26,7 +31,7 @@ export async function consumeN(kafka: Kafka, topic: string, count: number, timeo
       void consumer.run({
         eachMessage: async ({ message }) => {
           got.push(message);
-          if (got.length >= count) {
+          if (done(got)) {
             clearTimeout(timer);
             resolve();
           }

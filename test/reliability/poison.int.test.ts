@@ -11,13 +11,12 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import type { Kafka, KafkaMessage } from 'kafkajs';
-import { LOW_LATENCY_CONSUMER } from '../../runtime/kafka/client-settings';
+import type { KafkaMessage } from 'kafkajs';
 import { startCluster, type KafkaCluster } from '../../runtime/kafka/cluster';
 import { runDevices } from '../../runtime/devices/simulator';
 import { encodeRequestHeaders, encodeTensor, HEADER, type RequestHeaders } from '../../runtime/wire';
 import { startWorker, type WorkerHandle } from '../../runtime/worker/worker';
-import { isAlive } from '../kafka/kafka-test-helpers';
+import { consumeUntil, isAlive } from '../kafka/kafka-test-helpers';
 import { produceWithJava, produceWithPython, testPython, type ForeignRecord, type ProducerGroup } from './clients/foreign-producers';
 import { prepareTinyModel, report, sleep, spawnWorker, tally, type TinyContinuumModel, type WorkerChild } from './harness';
 
@@ -67,28 +66,6 @@ afterAll(async () => {
   await cluster?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Reads a topic from the beginning until `want` says it has all it needs (or the timeout). */
-async function readTopic(kafka: Kafka, topic: string, done: (all: KafkaMessage[]) => boolean, timeoutMs: number): Promise<KafkaMessage[]> {
-  const consumer = kafka.consumer({ ...LOW_LATENCY_CONSUMER, groupId: `poison-check-${topic}-${Date.now()}` });
-  const all: KafkaMessage[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        all.push(message);
-        if (done(all)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
-  return all;
-}
 
 interface Poison {
   key: string;
@@ -192,14 +169,14 @@ test('poison records from librdkafka and Java producers become dead letters or a
   const wantDead = new Set([...poison.map((p) => p.key), ...ghosts.map((g) => g.key)]);
   const javaDead = (all: KafkaMessage[]) => all.filter((m) => m.key === null && m.value?.length === 200);
   const deadKey = (m: KafkaMessage) => (m.key === null ? (m.value === null ? 'poison-null' : null) : m.key.equals(badKey) ? 'poison-utf8' : m.key.toString());
-  const dead = await readTopic(
+  const dead = await consumeUntil(
     kafka,
     'edge-in.dlq',
     (all) => new Set(all.map(deadKey).filter((k) => k !== null && wantDead.has(k))).size >= wantDead.size && javaDead(all).length >= 80,
     120_000,
   );
   const deadMs = Date.now() - t0;
-  const answers = await readTopic(kafka, 'replies.python', (all) => new Set(all.map((m) => m.key!.toString())).size >= goodKeys.length, 60_000);
+  const answers = await consumeUntil(kafka, 'replies.python', (all) => new Set(all.map((m) => m.key!.toString())).size >= goodKeys.length, 60_000);
   const result = await prober;
   const health = await fetch(`http://127.0.0.1:${edge.httpPort()}/healthz`);
 
