@@ -143,6 +143,9 @@ async function commitStart(kafka: Kafka, groupId: string, topic: string, ends: {
 
 class Device {
   readonly records: DeviceRecord[] = [];
+  /** last offset read per reply-topic partition, committed once a second */
+  readonly read = new Map<number, string>();
+  private committer: NodeJS.Timeout | null = null;
   private readonly waiters = new Map<string, (r: DeviceRecord | null) => void>();
 
   private constructor(
@@ -166,10 +169,12 @@ class Device {
       await consumer.subscribe({ topic: replyTopic, fromBeginning: false });
       const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
       await consumer.run({
-        // No commits: each run reads its reply topic from the end it recorded at start (commitStart). kafkajs' auto
-        // commit runs after every batch, before the next fetch: across the WAN a round trip per answer.
+        // kafkajs' auto commit runs after every batch, before the next fetch: across the WAN a round trip per answer.
+        // The device commits what it read once a second instead, off the fetch path, so a consumer restarted after a
+        // crash resumes where it was (from commitStart's offsets before the first commit).
         autoCommit: false,
-        eachMessage: async ({ message }) => {
+        eachMessage: async ({ message, partition }) => {
+          device.read.set(partition, message.offset);
           const outcome = device.session.answer(message.headers, epochMs());
           if (outcome.kind === 'answer') {
             device.records.push(outcome.record);
@@ -179,6 +184,7 @@ class Device {
       });
       await joined;
       for (const { partition, offset } of ends) consumer.seek({ topic: replyTopic, partition, offset });
+      device.startCommits(replyTopic);
     } catch (e) {
       await device.close();
       throw e;
@@ -221,7 +227,19 @@ class Device {
     }
   }
 
+  startCommits(topic: string): void {
+    let committed = new Map<number, string>();
+    this.committer = setInterval(() => {
+      const due = [...this.read].filter(([p, o]) => committed.get(p) !== o);
+      if (due.length === 0) return;
+      committed = new Map(this.read);
+      this.consumer.commitOffsets(due.map(([partition, offset]) => ({ topic, partition, offset: String(Number(offset) + 1) }))).catch(() => undefined);
+    }, 1000);
+    this.committer.unref();
+  }
+
   async close(): Promise<void> {
+    if (this.committer) clearInterval(this.committer);
     await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect()]);
   }
 }
