@@ -38,7 +38,6 @@ export const LOW_LATENCY_CONSUMER: Omit<ConsumerConfig, 'groupId'> = {
   retry: CLIENT_RETRY,
 };
 
-
 export const LOW_LATENCY_PRODUCER: ProducerConfig = {
   allowAutoTopicCreation: false,
   // Idempotence keeps retried sends from duplicating (it forces acks=all and 1 in-flight request).
@@ -53,7 +52,8 @@ export const ACKS_ALL = -1;
 /**
  * kafkajs' own socket factory leaves Nagle's algorithm on. With one request in flight that costs nothing, but once
  * several produce requests are pipelined on a connection, each small request written while the previous one is
- * unacknowledged waits for the peer's (delayed) ACK: +40 ms steps, measured as a 100 ms answer path across the WAN.
+ * unacknowledged waits for the peer's (delayed) ACK: `npm run bench:wan-produce` measured p95 31 ms with Nagle against
+ * 21 ms without, 5 requests in flight across a 15 ms link.
  * Kafka's Java client and the brokers set TCP_NODELAY; so does this factory (same keep-alive as kafkajs').
  */
 export const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
