@@ -1,7 +1,7 @@
 /**
  * The direction of dependencies between the project's parts (README "Where each part lives"):
  *
- *   contracts  ←  runtime  ←  models (only runtime/tf, the tfjs backend the calibration runs on)
+ *   contracts  ←  runtime  ←  models (only runtime/tf, the tfjs backend, and runtime/{kafka,registry} for the pipeline)
  *       ↑   ↖ environments ← constructs/{continuum,main}.ts, infra, runtime/continuum
  *       └──────  constructs/k8s (the construct library), infra
  *
@@ -78,10 +78,11 @@ const forbidden = [
     to: { path: '^environments/' },
   },
   {
-    name: 'models-use-only-the-runtime-tf-backend',
+    name: 'models-use-only-the-runtime-tf-backend-and-kafka-io',
     severity: 'error',
+    // The pipeline steps (models/pipeline: ingest, train, register) are model life cycle but read and write Kafka.
     from: { path: '^models/' },
-    to: { path: '^(constructs|infra|environments)/|^runtime/(?!tf/)' },
+    to: { path: '^(constructs|infra|environments)/|^runtime/(?!(tf|kafka|registry)/)' },
   },
   ...RUNTIME_ORDER.map((folder, i) => ({
     name: `runtime-${folder}-imports-only-earlier-runtime-folders`,
