@@ -34,6 +34,12 @@ export function createWorkerMetrics(layer: string, opts: { processMetrics?: bool
     }),
     lag: new Gauge({ name: 'ddnn_consumer_lag', help: 'records behind the high watermark, per input partition', labelNames: ['topic', 'partition'], registers }),
     inFlight: new Gauge({ name: 'ddnn_in_flight_requests', help: 'requests taken but not yet acknowledged downstream', registers }),
+    wanBytes: new Counter({
+      name: 'ddnn_wan_bytes_total',
+      help: "record bytes acknowledged by another layer's cluster (destination: next = features forwarded, answer = answers sent back)",
+      labelNames: ['destination'],
+      registers,
+    }),
   };
 }
 

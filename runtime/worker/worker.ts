@@ -356,6 +356,7 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
         continue;
       }
       (answer ? metrics.answers : metrics.forwards).inc();
+      if (producer !== home) metrics.wanBytes.inc({ destination: answer ? 'answer' : 'next' }, recordBytes(record)); // pooled per cluster
       metrics.hopSeconds.observe((now - job.request.inAt) / 1000);
       if (answer) metrics.exitLatencySeconds.observe(Math.max(0, now - job.request.headers.createdAt) / 1000);
       settle(job.ticket);
