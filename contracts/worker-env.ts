@@ -16,6 +16,7 @@ export const WORKER_ENV = {
   replyTopicPattern: 'DDNN_REPLY_TOPIC_PATTERN',
   dlqTopic: 'DDNN_DLQ_TOPIC',
   threshold: 'DDNN_THRESHOLD',
+  controlTopic: 'DDNN_CONTROL_TOPIC',
   exitCriterion: 'DDNN_EXIT_CRITERION',
   batchMaxSize: 'DDNN_BATCH_MAX_SIZE',
   batchMaxWaitMs: 'DDNN_BATCH_MAX_WAIT_MS',

@@ -13,9 +13,22 @@ export interface BatchLimits {
 export class MicroBatcher<T> {
   private queue: { item: T; at: number }[] = [];
 
-  constructor(private readonly limits: BatchLimits) {
+  private readonly limits: BatchLimits;
+
+  constructor(limits: BatchLimits) {
+    this.limits = { ...limits };
     if (!Number.isInteger(limits.maxSize) || limits.maxSize < 1) throw new Error(`maxSize (${limits.maxSize}) must be an integer ≥ 1`);
     if (!(limits.maxWaitMs >= 0)) throw new Error(`maxWaitMs (${limits.maxWaitMs}) must be ≥ 0`);
+  }
+
+  /** A new wait applies from the next take (the control topic moves it while the worker runs). */
+  setMaxWaitMs(ms: number): void {
+    if (!(ms >= 0)) throw new Error(`maxWaitMs (${ms}) must be ≥ 0`);
+    this.limits.maxWaitMs = ms;
+  }
+
+  get maxWaitMs(): number {
+    return this.limits.maxWaitMs;
   }
 
   get size(): number {

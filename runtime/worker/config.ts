@@ -5,6 +5,7 @@
 import { hostname } from 'os';
 import { z } from 'zod';
 import type { SubModelManifest } from '../../contracts/manifest';
+import { CONTROL_TOPIC } from '../../contracts/control';
 import { WORKER_ENV as CONTRACT_WORKER_ENV } from '../../contracts/worker-env';
 
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
@@ -40,6 +41,10 @@ export const WorkerConfigSchema = z
       .describe('reply topics a request may name; others go to the dead-letter topic'),
     dlqTopic: Topic.optional().describe('dead-letter topic; default <inputTopic>.dlq'),
     threshold: z.coerce.number().min(0).max(1).default(0.8),
+    controlTopic: z
+      .union([z.literal('off'), Topic])
+      .default(CONTROL_TOPIC)
+      .describe("compacted topic on the input cluster with run-time settings and model versions (contracts/control.ts); 'off' to ignore"),
     exitCriterion: z.enum(['max-prob', 'entropy']).default('max-prob'),
     batchMaxSize: z.coerce.number().int().min(1).max(4096).default(16),
     batchMaxWaitMs: z.coerce.number().min(0).max(60_000).default(0).describe('how long a partial batch may wait for more while the model is free'),

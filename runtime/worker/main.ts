@@ -19,6 +19,7 @@ const FLAGS: Record<keyof typeof WORKER_ENV, string> = {
   replyTopicPattern: 'regular expression reply topics must match (default: a `replies.` segment before the name)',
   dlqTopic: 'dead-letter topic (default <input-topic>.dlq)',
   threshold: 'exit threshold in [0, 1] (default 0.8)',
+  controlTopic: "compacted control topic on the input cluster (run-time settings, model versions); 'off' to ignore (default ddnn.control)",
   exitCriterion: 'max-prob | entropy (default max-prob)',
   batchMaxSize: 'micro-batch size limit (default 16)',
   batchMaxWaitMs: 'ms a partial batch may wait for more while the model is free (default 0: adaptive)',

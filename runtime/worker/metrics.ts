@@ -33,6 +33,16 @@ export function createWorkerMetrics(layer: string, opts: { processMetrics?: bool
       registers,
     }),
     lag: new Gauge({ name: 'ddnn_consumer_lag', help: 'records behind the high watermark, per input partition', labelNames: ['topic', 'partition'], registers }),
+    controlApplied: new Counter({ name: 'ddnn_control_applied_total', help: 'control-topic records applied', labelNames: ['kind'], registers }),
+    controlRejected: new Counter({
+      name: 'ddnn_control_rejected_total',
+      help: 'control-topic records ignored (the layer keeps its last good state)',
+      labelNames: ['reason'],
+      registers,
+    }),
+    threshold: new Gauge({ name: 'ddnn_exit_threshold', help: 'exit threshold in force', registers }),
+    batchWaitSeconds: new Gauge({ name: 'ddnn_batch_max_wait_seconds', help: 'micro-batch wait in force', registers }),
+    featuresEncoding: new Gauge({ name: 'ddnn_features_encoding', help: '1 for the feature encoding in force', labelNames: ['dtype'], registers }),
     inFlight: new Gauge({ name: 'ddnn_in_flight_requests', help: 'requests taken but not yet acknowledged downstream', registers }),
     wanBytes: new Counter({
       name: 'ddnn_wan_bytes_total',

@@ -93,6 +93,8 @@ export interface RouteContext {
   nextTopic?: string;
   answerTopic?: string;
   featuresDtype: 'float32' | 'float16' | 'int8';
+  /** the micro-batch wait in force (recorded with the threshold and encoding on every record this layer writes) */
+  batchWaitMs: number;
   /** predict time of the micro-batch */
   modelMs: number;
   /** epoch ms when the records are handed to the producer */
@@ -111,6 +113,8 @@ export interface OutboundRecord {
 export function routeSample(req: InboundRequest, out: SampleOutputs, ctx: RouteContext): OutboundRecord {
   const { manifest } = ctx;
   const hops = [...req.headers.hops, { layer: manifest.layer, inAt: req.inAt, outAt: ctx.outAt, modelMs: ctx.modelMs }];
+  const applied = { layer: manifest.layer, threshold: ctx.policy.threshold, features: ctx.featuresDtype, batchWaitMs: ctx.batchWaitMs };
+  const settings = [...(req.headers.settings ?? []), applied];
   const isLast = manifest.next === null || out.features === undefined;
   const exitSpec = manifest.outputs.find((o) => o.role === 'exit');
 
@@ -125,6 +129,7 @@ export function routeSample(req: InboundRequest, out: SampleOutputs, ctx: RouteC
         headers: encodeAnswerHeaders({
           ...req.headers,
           hops,
+          settings,
           modelVersion: manifest.modelVersion,
           exitLayer: manifest.layer,
           classIndex: decision.classIndex,
@@ -142,7 +147,7 @@ export function routeSample(req: InboundRequest, out: SampleOutputs, ctx: RouteC
     topic: ctx.nextTopic,
     key: req.headers.requestId,
     value: encodeTensor(out.features, featuresSpec.shape, ctx.featuresDtype),
-    headers: encodeRequestHeaders({ ...req.headers, hops, modelVersion: manifest.modelVersion }),
+    headers: encodeRequestHeaders({ ...req.headers, hops, settings, modelVersion: manifest.modelVersion }),
   };
 }
 

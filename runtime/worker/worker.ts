@@ -29,7 +29,8 @@ import { CommitTracker, partitionKey, type Ticket } from './commit-tracker';
 import { checkConfigAgainstManifest, parseWorkerConfig, remoteSecurity, WorkerConfig, WorkerConfigInput } from './config';
 import { deadLetter, recordBytes, type Headers, type OutgoingRecord } from './dead-letter';
 import { startHealthServer, HealthServer } from './http';
-import { ClusterProducer, createAdmin, createConsumer, ProducerPool, SendResult } from './kafka';
+import { ControlFollower, type EffectiveSettings } from './control-follower';
+import { ClusterProducer, createAdmin, createConsumer, kafkaClient, ProducerPool, SendResult } from './kafka';
 import { createWorkerMetrics, WorkerMetrics } from './metrics';
 import { ReplyTopics } from './reply-topics';
 import { acceptRequest, AcceptRules, InboundRequest, OutboundRecord, routeSample } from './route';
@@ -111,8 +112,12 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
     maxHeaders: config.maxHeaders,
     maxHeaderBytes: config.maxHeaderBytes,
   };
+  // Run-time settings: the configured values until the control topic says otherwise; a batch reads them when it
+  // starts, so a change applies between batches.
   const policy = { criterion: config.exitCriterion, threshold: config.threshold };
+  let featuresDtype = config.featuresDtype;
   const batcher = new MicroBatcher<Job>({ maxSize: config.batchMaxSize, maxWaitMs: config.batchMaxWaitMs });
+  showSettings();
   const tracker = new CommitTracker({ maxRecords: config.maxInFlightRecords, maxBytes: config.maxInFlightBytes });
   let busy = false;
   let scheduled = false;
@@ -324,7 +329,16 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
     metrics.predictSeconds.observe(modelMs / 1000);
 
     const outAt = epochMs();
-    const ctx = { manifest, policy, nextTopic: config.nextTopic, answerTopic: config.answerTopic, featuresDtype: config.featuresDtype, modelMs, outAt };
+    const ctx = {
+      manifest,
+      policy: { ...policy },
+      nextTopic: config.nextTopic,
+      answerTopic: config.answerTopic,
+      featuresDtype,
+      batchWaitMs: batcher.maxWaitMs,
+      modelMs,
+      outAt,
+    };
     const routed: OutboundRecord[] = jobs.map((j, i) => routeSample(j.request, outputs[i], ctx));
     const toNext: OutgoingRecord[] = [];
     const toAnswer: OutgoingRecord[] = [];
@@ -401,6 +415,43 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
     }
   }
 
+  // ── control topic: run-time settings and model versions ─────────────────────────────────────────────────
+  function showSettings(): void {
+    metrics.threshold.set(policy.threshold);
+    metrics.batchWaitSeconds.set(batcher.maxWaitMs / 1000);
+    for (const dtype of ['float32', 'float16', 'int8']) metrics.featuresEncoding.set({ dtype }, dtype === featuresDtype ? 1 : 0);
+  }
+
+  function applySettings(s: EffectiveSettings, source: { by?: string; reason?: string } | null): void {
+    const before = { threshold: policy.threshold, featuresDtype, batchMaxWaitMs: batcher.maxWaitMs };
+    policy.threshold = s.threshold ?? config.threshold;
+    featuresDtype = s.featuresDtype ?? config.featuresDtype;
+    batcher.setMaxWaitMs(s.batchMaxWaitMs ?? config.batchMaxWaitMs);
+    showSettings();
+    metrics.controlApplied.inc({ kind: 'settings' });
+    const after = { threshold: policy.threshold, featuresDtype, batchMaxWaitMs: batcher.maxWaitMs };
+    log.info({ event: 'settings-applied', before, after, by: source?.by, reason: source?.reason }, 'run-time settings changed');
+    schedule(); // a shorter wait may make a queued partial batch due now
+  }
+
+  const control =
+    config.controlTopic === 'off'
+      ? null
+      : new ControlFollower(
+          { kafka: kafkaClient(`${config.clientId}-control`, config.brokers, secure(config.brokers)), topic: config.controlTopic, layer: manifest.layer, clientId: config.clientId, log },
+          {
+            onSettings: applySettings,
+            onModels: async (m) => {
+              metrics.controlApplied.inc({ kind: 'models' });
+              log.info({ event: 'models-record', models: m }, 'model versions record (multi-version serving: see the rollout)');
+            },
+            onRejected: (reason, detail) => {
+              metrics.controlRejected.inc({ reason });
+              log.warn({ event: 'control-rejected', reason, detail: detail.slice(0, 500) }, 'control record ignored; keeping the last good settings');
+            },
+          },
+        );
+
   // ── lifecycle ───────────────────────────────────────────────────────────────────────────────────────
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     ready = true;
@@ -443,6 +494,7 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   const health: HealthServer | null =
     config.httpPort >= 0 ? await startHealthServer(config.httpPort, metrics.registry, { live, ready: () => ready && live() }) : null;
 
+  await control?.start(); // the current settings before the first request
   await consumer.connect();
   await consumer.subscribe({ topic: config.inputTopic, fromBeginning: true });
   await consumer.run({
@@ -459,8 +511,9 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
       modelVersion: manifest.modelVersion,
       next: config.nextTopic ?? null,
       policy,
-      features: config.featuresDtype,
-      batch: { maxSize: config.batchMaxSize, maxWaitMs: config.batchMaxWaitMs },
+      features: featuresDtype,
+      batch: { maxSize: config.batchMaxSize, maxWaitMs: batcher.maxWaitMs },
+      controlTopic: config.controlTopic,
       inFlight: { records: config.maxInFlightRecords, bytes: config.maxInFlightBytes, produceRequests: config.produceMaxInFlight },
       httpPort: health?.port ?? null,
     },
@@ -482,6 +535,7 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
     if (commitTimer) clearTimeout(commitTimer);
     await commitNow().catch(() => undefined);
     await consumer.disconnect().catch((e) => log.error({ event: 'consumer-disconnect-failed', err: e }));
+    await control?.stop();
     batcher.drain();
     if (timer) clearTimeout(timer);
     clearInterval(stallCheck);

@@ -108,7 +108,7 @@ describe('created-at', () => {
 
 describe('routing one sample', () => {
   const req = acceptRequest(image, consumedHeaders(encodeRequestHeaders({ ...meta, hops: [] })), rules, 1005);
-  const ctx: RouteContext = { manifest: edge, policy: { criterion: 'max-prob', threshold: 0.8 }, nextTopic: 'cloud-in', featuresDtype: 'float32', modelMs: 2.5, outAt: 1010 };
+  const ctx: RouteContext = { manifest: edge, policy: { criterion: 'max-prob', threshold: 0.8 }, nextTopic: 'cloud-in', featuresDtype: 'float32', batchWaitMs: 0, modelMs: 2.5, outAt: 1010 };
   const features = Float32Array.from([0.5, 1.5, 2.5, 3.5]);
 
   test('a confident exit answers the device on its reply topic, keyed by request id', () => {
@@ -118,6 +118,8 @@ describe('routing one sample', () => {
     expect(out.key).toBe('r-1');
     const h = decodeAnswerHeaders(consumedHeaders(out.headers));
     expect(h).toMatchObject({ requestId: 'r-1', deviceId: 'dev-1', exitLayer: 'edge', classIndex: 1, modelVersion: 'v7' });
+    // the answer records the settings that produced it
+    expect(h.settings).toEqual([{ layer: 'edge', threshold: 0.8, features: 'float32', batchWaitMs: 0 }]);
     expect(h.topProb).toBeCloseTo(0.9, 6);
     expect(h.hops).toEqual([{ layer: 'edge', inAt: 1005, outAt: 1010, modelMs: 2.5 }]);
     expect(Array.from(decodeTensor(out.value).data)).toEqual(Array.from(Float32Array.from([0.05, 0.9, 0.05])));
