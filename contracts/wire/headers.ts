@@ -13,6 +13,8 @@ export const HEADER = {
   createdAt: 'ddnn-created-at',
   modelVersion: 'ddnn-model-version',
   hops: 'ddnn-hops',
+  /** the run-time settings each layer applied to the request (threshold, feature encoding, batch wait), like hops */
+  settings: 'ddnn-settings',
   exitLayer: 'ddnn-exit-layer',
   classIndex: 'ddnn-class',
   topProb: 'ddnn-top-prob',
@@ -55,6 +57,16 @@ export interface RequestHeaders {
   /** model version of the sub-model that produced the features; absent on a device's raw image */
   modelVersion?: string;
   hops: Hop[];
+  /** settings each layer applied, oldest first; absent from requests written before it existed */
+  settings?: HopSettings[];
+}
+
+/** The settings one layer applied to a request: an answer says what produced it even when a controller moves them. */
+export interface HopSettings {
+  layer: string;
+  threshold: number;
+  features: 'float32' | 'float16' | 'int8';
+  batchWaitMs: number;
 }
 
 export interface AnswerHeaders extends RequestHeaders {
@@ -81,6 +93,7 @@ export function encodeRequestHeaders(h: RequestHeaders): Record<string, string> 
   };
   if (h.modelVersion !== undefined) out[HEADER.modelVersion] = h.modelVersion;
   if (h.hops.length > 0) out[HEADER.hops] = encodeHops(h.hops);
+  if (h.settings && h.settings.length > 0) out[HEADER.settings] = encodeHopSettings(h.settings);
   return out;
 }
 
@@ -108,7 +121,9 @@ export function decodeRequestHeaders(raw: RawHeaders | undefined, now?: number):
   if (modelVersion !== undefined) matching(modelVersion, ID, HEADER.modelVersion);
   const hopsText = get(HEADER.hops, false);
   const hops = hopsText === undefined || hopsText === '' ? [] : decodeHops(hopsText);
-  return { requestId, deviceId, replyTopic, createdAt, modelVersion, hops };
+  const settingsText = get(HEADER.settings, false);
+  const settings = settingsText === undefined || settingsText === '' ? undefined : decodeHopSettings(settingsText);
+  return { requestId, deviceId, replyTopic, createdAt, modelVersion, hops, ...(settings ? { settings } : {}) };
 }
 
 export function decodeAnswerHeaders(raw: RawHeaders | undefined): AnswerHeaders {
@@ -146,6 +161,29 @@ export function decodeHops(text: string): Hop[] {
       outAt: parseMs(parts[2], HEADER.hops),
       modelMs: parseMs(parts[3], HEADER.hops),
     };
+  });
+}
+
+const FEATURES = new Set(['float32', 'float16', 'int8']);
+
+/** `layer,threshold,features,batchWaitMs` entries joined by `;`, oldest first. */
+export function encodeHopSettings(settings: readonly HopSettings[]): string {
+  return settings
+    .map((s) => {
+      if (!LAYER.test(s.layer)) throw new WireError('bad-header', `settings layer "${s.layer}" must match ${LAYER}`);
+      return `${s.layer},${s.threshold},${s.features},${formatMs(s.batchWaitMs)}`;
+    })
+    .join(';');
+}
+
+export function decodeHopSettings(text: string): HopSettings[] {
+  return text.split(';').map((entry) => {
+    const [layer, threshold, features, wait, ...rest] = entry.split(',');
+    const t = Number(threshold);
+    if (rest.length > 0 || !LAYER.test(layer ?? '') || !(t >= 0 && t <= 1) || threshold.trim() === '' || !FEATURES.has(features)) {
+      throw new WireError('bad-header', `${HEADER.settings} entry "${entry.slice(0, 80)}" is not layer,threshold,float32|float16|int8,batchWaitMs`);
+    }
+    return { layer, threshold: t, features: features as HopSettings['features'], batchWaitMs: parseMs(wait ?? '', HEADER.settings) };
   });
 }
 
