@@ -1,7 +1,8 @@
 /**
  * The direction of dependencies between the project's parts (README "Where each part lives"):
  *
- *   contracts  ←  runtime  ←  models (only runtime/tf, the tfjs backend, and runtime/{kafka,registry} for the pipeline)
+ *   contracts  ←  runtime  ←  models (only runtime/tf, the tfjs backend, runtime/{kafka,registry} for the pipeline,
+ *                                     and runtime/charts, the one plotting path)
  *       ↑   ↖ environments ← constructs/{continuum,main}.ts, infra, runtime/continuum
  *       └──────  constructs/k8s (the construct library), infra
  *
@@ -10,7 +11,8 @@
  * only the folders listed before it in RUNTIME_ORDER, so no two folders import each other. Any cycle fails.
  * Run: npm run check:deps (part of npm run build). Tests may import anything and are not checked.
  */
-const RUNTIME_ORDER = ['process', 'tf', 'wire', 'kafka', 'worker', 'collector', 'devices', 'continuum'];
+// charts first: pure chart specs + their SVG rendering, which every report (and models/' calibration) shares.
+const RUNTIME_ORDER = ['charts', 'process', 'tf', 'wire', 'kafka', 'worker', 'collector', 'devices', 'continuum'];
 
 const forbidden = [
   {
@@ -82,7 +84,7 @@ const forbidden = [
     severity: 'error',
     // The pipeline steps (models/pipeline: ingest, train, register) are model life cycle but read and write Kafka.
     from: { path: '^models/' },
-    to: { path: '^(constructs|infra|environments)/|^runtime/(?!(tf|kafka|registry)/)' },
+    to: { path: '^(constructs|infra|environments)/|^runtime/(?!(tf|kafka|registry|charts)/)' },
   },
   ...RUNTIME_ORDER.map((folder, i) => ({
     name: `runtime-${folder}-imports-only-earlier-runtime-folders`,

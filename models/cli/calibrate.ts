@@ -149,7 +149,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(out, 'calibration.txt'), text + '\n');
   fs.writeFileSync(
     path.join(out, 'calibration.svg'),
-    renderSvg({ title: `${report.model} ${o.placement}: exit threshold calibration (${data.count} ${o.split} images)`, exitNames: names, maxSoftmax: rows['max-softmax'], entropy: rows.entropy, proposals, reference }),
+    await renderSvg({ title: `${report.model} ${o.placement}: exit threshold calibration (${data.count} ${o.split} images)`, exitNames: names, maxSoftmax: rows['max-softmax'], entropy: rows.entropy, proposals, reference }),
   );
   console.log(text);
   console.log(`\nwrote ${out}/calibration.{txt,json,svg}`);

@@ -1,8 +1,12 @@
-/** Self-contained HTML reports (pure): tables plus inline SVG plots shaped like the paper's Figs. 6–9. */
+/**
+ * Self-contained HTML reports: tables plus inline SVG plots shaped like the paper's Figs. 6–9. The charts are
+ * Vega-Lite specs (runtime/charts, the same the live view draws) rendered to SVG here, so the page needs no script.
+ */
+import { renderSvg } from '../charts/render';
+import { barChart, lineChart, type ChartSpec, type Series } from '../charts/specs';
 import { ms, pct, times } from './format';
 import type { ExperimentReport } from './report';
 import type { SweepReport } from './sweep';
-import { barChart, escapeXml, lineChart, Series } from './svg';
 import { breakdownTable, describeSetup, isSection, latencyTable, summaryTable, Table } from './table';
 
 const COLORS = {
@@ -13,6 +17,10 @@ const COLORS = {
   paperCloud: '#fc9272',
   extra: ['#ff7f0e', '#9467bd', '#8c564b', '#17becf'],
 };
+
+export function escapeXml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
 
 const transportColor = (t: string) => (t === 'mirrored' ? COLORS.mirrored : COLORS.direct);
 
@@ -44,10 +52,21 @@ ${sections.join('\n')}
 `;
 }
 
-const figure = (svg: string, caption: string) => `<figure>${svg}<figcaption>${escapeXml(caption)}</figcaption></figure>`;
+/** A chart and its caption; a figure without a chart (nothing measured) renders as nothing. */
+interface Figure {
+  readonly chart: ChartSpec;
+  readonly caption: string;
+}
+
+async function figureHtml(f: Figure | null): Promise<string> {
+  return f ? `<figure>${await renderSvg(f.chart)}<figcaption>${escapeXml(f.caption)}</figcaption></figure>` : '';
+}
+
+const pctAxis = { d3: '.0%' } as const;
+const msAxis = { d3: ',.0f' } as const;
 
 /** Fig. 6: global accuracy and accuracy on the exit-answered images, ours beside the paper's. */
-function accuracyFigure(report: ExperimentReport): string {
+function accuracyFigure(report: ExperimentReport): Figure {
   const runs = report.earlyExit;
   const p = report.paper;
   const series: Series[] = [
@@ -58,12 +77,13 @@ function accuracyFigure(report: ExperimentReport): string {
   ];
   const exit = runs[0]?.exitLayer ?? 'edge';
   const full = runs.length > 0 ? runs[0].fullModelAccuracyOnExitSet : null;
-  return figure(
-    barChart({
+  return {
+    chart: barChart({
       title: 'Accuracy (cf. paper Fig. 6)',
       yLabel: 'accuracy',
       series,
       yMax: 1,
+      yAxis: pctAxis,
       format: (v) => pct(v, 1),
       groups: [
         { label: 'global (all test images)', values: [...runs.map((r) => r.globalAccuracy), report.cloudOnly.accuracy, null, null] },
@@ -73,12 +93,12 @@ function accuracyFigure(report: ExperimentReport): string {
         },
       ],
     }),
-    `Edge-cloud: each request answered by the exit that took it. Cloud-only: the whole model without exit, same images. The paper gives only the ${exit}-answered accuracies in its text.`,
-  );
+    caption: `Edge-cloud: each request answered by the exit that took it. Cloud-only: the whole model without exit, same images. The paper gives only the ${exit}-answered accuracies in its text.`,
+  };
 }
 
 /** Fig. 7: response time of the exit-answered requests and of all requests vs cloud-only. */
-function responseTimeFigure(report: ExperimentReport): string {
+function responseTimeFigure(report: ExperimentReport): Figure {
   const runs = report.earlyExit;
   const exit = runs[0]?.exitLayer ?? 'edge';
   const series: Series[] = [
@@ -92,21 +112,22 @@ function responseTimeFigure(report: ExperimentReport): string {
     ...runs.flatMap((r) => [r.responseTimeMs.perLayer[r.exitLayer]?.[k] ?? null, r.responseTimeMs.all[k]]),
     report.cloudOnly.responseTimeMs[k],
   ];
-  return figure(
-    barChart({
+  return {
+    chart: barChart({
       title: 'Response time (cf. paper Figs. 7–8)',
       yLabel: 'ms',
       series,
+      yAxis: msAxis,
       format: (v) => ms(v, 0),
       groups: (['avg', 'p50', 'p95', 'p99'] as const).map((k) => ({ label: k, values: pick(k) })),
     }),
-    `Device-measured time from send to answer. Paper: ${ms(report.paper.simpleEdgeAnsweredAvgSeconds.value * 1000)} ms average for edge-answered requests in its simple deployment.`,
-  );
+    caption: `Device-measured time from send to answer. Paper: ${ms(report.paper.simpleEdgeAnsweredAvgSeconds.value * 1000)} ms average for edge-answered requests in its simple deployment.`,
+  };
 }
 
 /** Empirical CDF of response times per set (not in the paper; shows the tails the averages hide). */
-function cdfFigure(samples: ReadonlyMap<string, readonly number[]> | undefined): string {
-  if (!samples || samples.size === 0) return '';
+function cdfFigure(samples: ReadonlyMap<string, readonly number[]> | undefined): Figure | null {
+  if (!samples || samples.size === 0) return null;
   const color = (name: string, i: number) =>
     name.includes('cloud-only') ? COLORS.cloudOnly : name.includes('mirrored') ? COLORS.mirrored : name.includes('direct') ? COLORS.direct : COLORS.extra[i % COLORS.extra.length];
   const series = [...samples.entries()].map(([name, values], i) => {
@@ -116,10 +137,10 @@ function cdfFigure(samples: ReadonlyMap<string, readonly number[]> | undefined):
     const dashed = !name.includes('all') && !name.includes('cloud-only');
     return { name, color: color(name, i), points, dashed };
   });
-  return figure(
-    lineChart({ title: 'Response-time CDF', xLabel: 'response time (ms)', yLabel: 'share of requests', series, formatX: (v) => ms(v, 0), formatY: (v) => pct(v, 0), linearX: true }),
-    'Share of requests answered within a given time (dashed: the exit-answered requests only).',
-  );
+  return {
+    chart: lineChart({ title: 'Response-time CDF', xLabel: 'response time (ms)', yLabel: 'share of requests', series, xAxis: msAxis, yAxis: pctAxis, xDomain: [0, Math.max(0, ...series.flatMap((s) => s.points.map((p) => p.x)))] }),
+    caption: 'Share of requests answered within a given time (dashed: the exit-answered requests only).',
+  };
 }
 
 export interface HtmlOptions {
@@ -129,13 +150,13 @@ export interface HtmlOptions {
   readonly command?: string;
 }
 
-export function renderExperimentHtml(report: ExperimentReport, options: HtmlOptions = {}): string {
+export async function renderExperimentHtml(report: ExperimentReport, options: HtmlOptions = {}): Promise<string> {
   return page('continuum-ddnn: edge-cloud with early exits vs cloud-only', [
     `<p class="setup">${describeSetup(report).map(escapeXml).join('<br>')}<br>${escapeXml(report.startedAt)} → ${escapeXml(report.finishedAt)}</p>`,
     options.command ? `<p>Command: <code>${escapeXml(options.command)}</code></p>` : '',
-    accuracyFigure(report),
-    responseTimeFigure(report),
-    cdfFigure(options.responseTimes),
+    await figureHtml(accuracyFigure(report)),
+    await figureHtml(responseTimeFigure(report)),
+    await figureHtml(cdfFigure(options.responseTimes)),
     tableHtml(summaryTable(report)),
     tableHtml(latencyTable(report)),
     breakdownTable(report) ? tableHtml(breakdownTable(report)!) : '',
@@ -143,7 +164,7 @@ export function renderExperimentHtml(report: ExperimentReport, options: HtmlOpti
   ]);
 }
 
-export function renderSweepHtml(sweep: SweepReport, options: HtmlOptions = {}): string {
+export async function renderSweepHtml(sweep: SweepReport, options: HtmlOptions = {}): Promise<string> {
   const transports = [...new Set(sweep.points.map((p) => p.transport))];
   const partitions = [...new Set(sweep.points.map((p) => p.partitions))].sort((a, b) => a - b);
   const at = (t: string, n: number) => sweep.points.find((p) => p.transport === t && p.partitions === n);
@@ -155,8 +176,8 @@ export function renderSweepHtml(sweep: SweepReport, options: HtmlOptions = {}): 
     markers: true,
     // 1 … max(measured, the paper's best point), so the paper's point sits on the same axis.
     xTicks: Array.from({ length: Math.max(p.bestPartitions.value, ...partitions) }, (_, i) => i + 1),
-    formatX: (v) => String(v),
-    formatY: (v) => times(v),
+    xAxis: { d3: 'd' },
+    yAxis: { d3: '.1f', suffix: '×' },
     series: [
       ...transports.flatMap((t) => [
         { name: `early exits (${t})`, color: transportColor(t), points: partitions.map((n) => ({ x: n, y: at(t, n)?.speedUpEarlyExits ?? NaN })) },
@@ -177,6 +198,7 @@ export function renderSweepHtml(sweep: SweepReport, options: HtmlOptions = {}): 
     title: 'Average response time per partitions (cf. paper Fig. 8)',
     yLabel: 'ms',
     series,
+    yAxis: msAxis,
     format: (v) => ms(v, 0),
     groups: partitions.map((n) => ({
       label: `${n} partition${n > 1 ? 's' : ''}`,
@@ -196,8 +218,8 @@ export function renderSweepHtml(sweep: SweepReport, options: HtmlOptions = {}): 
   };
   return page('continuum-ddnn: partition sweep', [
     options.command ? `<p>Command: <code>${escapeXml(options.command)}</code></p>` : '',
-    figure(speedUp, `Paper: best at ${p.bestPartitions.value} partitions, ${p.speedUpEarlyExitsAtBest.value}× for early exits and ${p.speedUpTotalAtBest.value}× for all requests (3 brokers per layer, 5 devices).`),
-    figure(times8, 'Average device-measured response time; cloud-only measured at the same partition count.'),
+    await figureHtml({ chart: speedUp, caption: `Paper: best at ${p.bestPartitions.value} partitions, ${p.speedUpEarlyExitsAtBest.value}× for early exits and ${p.speedUpTotalAtBest.value}× for all requests (3 brokers per layer, 5 devices).` }),
+    await figureHtml({ chart: times8, caption: 'Average device-measured response time; cloud-only measured at the same partition count.' }),
     tableHtml(table),
     ...sweep.experiments.map((e) => `<h2>${escapeXml(e.setup.env)}</h2><p class="setup">${describeSetup(e).map(escapeXml).join('<br>')}</p>${tableHtml(summaryTable(e))}`),
   ]);

@@ -51,7 +51,7 @@ function handlers(resources: Resources): Handlers {
   return {
     async run(options: RunOptions) {
       const { report, runs, runDir } = await runExperiment(options, terminalUi(options.progress), resources);
-      const files = writeExperiment(runDir, report, runs, commandLine());
+      const files = await writeExperiment(runDir, report, runs, commandLine());
       process.stdout.write(`\n${renderReport(report)}\n\nWritten: ${path.relative(process.cwd(), files.html)}, ${path.relative(process.cwd(), files.json)}, ${path.relative(process.cwd(), files.records!)}\n`);
     },
     async sweep(options: RunOptions, envs: string[]) {
@@ -60,11 +60,11 @@ function handlers(resources: Resources): Handlers {
       for (const env of envs) {
         process.stderr.write(`\n=== sweep: ${env} ===\n`);
         const { report, runs, runDir } = await runExperiment({ ...options, env, out: path.join(dir, env) }, terminalUi(options.progress), resources);
-        writeExperiment(runDir, report, runs, `${commandLine()} (env ${env})`);
+        await writeExperiment(runDir, report, runs, `${commandLine()} (env ${env})`);
         reports.push(report);
       }
       const sweep = buildSweep(reports);
-      const files = writeSweep(dir, sweep, commandLine());
+      const files = await writeSweep(dir, sweep, commandLine());
       process.stdout.write(`\n${reports.map(renderReport).join('\n\n')}\n\nWritten: ${path.relative(process.cwd(), files.html)}, ${path.relative(process.cwd(), files.json)}\n`);
     },
   };

@@ -26,7 +26,7 @@ export function responseTimeSets(runs: Readonly<Record<string, RunRecords>>, exi
   return sets;
 }
 
-export function writeExperiment(dir: string, report: ExperimentReport, runs: Readonly<Record<string, RunRecords>>, command: string): WrittenFiles {
+export async function writeExperiment(dir: string, report: ExperimentReport, runs: Readonly<Record<string, RunRecords>>, command: string): Promise<WrittenFiles> {
   mkdirSync(dir, { recursive: true });
   const files = {
     json: path.join(dir, 'report.json'),
@@ -38,15 +38,15 @@ export function writeExperiment(dir: string, report: ExperimentReport, runs: Rea
   writeFileSync(files.records, JSON.stringify(runs));
   writeFileSync(files.text, `${command}\n\n${renderReport(report)}\n`);
   const exitLayer = report.setup.layers[0];
-  writeFileSync(files.html, renderExperimentHtml(report, { command, responseTimes: responseTimeSets(runs, exitLayer) }));
+  writeFileSync(files.html, await renderExperimentHtml(report, { command, responseTimes: responseTimeSets(runs, exitLayer) }));
   return files;
 }
 
-export function writeSweep(dir: string, sweep: SweepReport, command: string): WrittenFiles {
+export async function writeSweep(dir: string, sweep: SweepReport, command: string): Promise<WrittenFiles> {
   mkdirSync(dir, { recursive: true });
   const files = { json: path.join(dir, 'sweep.json'), html: path.join(dir, 'sweep.html'), text: path.join(dir, 'sweep.txt') };
   writeFileSync(files.json, JSON.stringify({ command, ...sweep }, null, 2));
-  writeFileSync(files.html, renderSweepHtml(sweep, { command }));
+  writeFileSync(files.html, await renderSweepHtml(sweep, { command }));
   writeFileSync(files.text, `${command}\n\n${sweep.experiments.map(renderReport).join('\n\n')}\n`);
   return files;
 }

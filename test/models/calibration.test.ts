@@ -70,18 +70,19 @@ describe('calibration math', () => {
     expect(() => evaluateThreshold({ ...input, labels: [0, 1] }, 'max-softmax', 0.5)).toThrow('exit edge: 12 values, expected 2 samples × 3 classes');
   });
 
-  it('renders a table and an SVG with both criteria', () => {
+  it('renders a table and an SVG with both criteria', async () => {
     const ms = sweep(input, 'max-softmax', [0, 0.5, 0.8]);
     const en = sweep(input, 'entropy', [0, 0.5, 1]);
     const p = propose(ms, 0.75, 0);
     const table = formatTable(ms, ['edge', 'cloud'], { every: 1, mark: p.row });
     expect(table.split('\n')).toHaveLength(5);
     expect(table).toMatch(/max-softmax 0\.500 .*75\.00 .*← proposed/);
-    const svg = renderSvg({ title: 't', exitNames: ['edge', 'cloud'], maxSoftmax: ms, entropy: en, proposals: [p], reference: ms[2] });
+    const svg = await renderSvg({ title: 't', exitNames: ['edge', 'cloud'], maxSoftmax: ms, entropy: en, proposals: [p], reference: ms[2] });
     expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svg).toContain('normalised entropy ≤ t');
     expect(svg).toContain('max-softmax t=0.5');
     expect(svg).toContain('paper t=0.8');
-    expect((svg.match(/<path /g) ?? []).length).toBe(2 + 4);
+    // one line per series: 2 criteria on the left, 4 series on the right
+    expect((svg.match(/aria-roledescription="line mark container"/g) ?? []).length).toBe(2 + 4);
   });
 });

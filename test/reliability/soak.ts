@@ -10,6 +10,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs'
 import { cpus, tmpdir } from 'os';
 import * as path from 'path';
 import { Command } from 'commander';
+import { renderSvg } from '../../runtime/charts/render';
+import { lineChart } from '../../runtime/charts/specs';
 import { startCluster } from '../../runtime/kafka/cluster';
 import { runDevices } from '../../runtime/devices/simulator';
 import { metricSum, prepareTinyModel, REPO, scrapeMetrics, sleep, spawnWorker, type WorkerChild } from './harness';
@@ -39,39 +41,26 @@ export function slope(points: readonly { x: number; y: number }[]): number {
   return den === 0 ? 0 : num / den;
 }
 
-function svgPlot(samples: readonly Sample[], workers: readonly string[], warmupS: number): string {
-  const W = 720;
-  const H = 360;
-  const m = { l: 60, r: 150, t: 30, b: 40 };
-  const tMax = Math.max(...samples.map((s) => s.t), 1);
-  const yMax = Math.max(...samples.map((s) => Math.max(s.heapMiB, s.rssMiB)), 1) * 1.1;
-  const x = (t: number) => m.l + (t / tMax) * (W - m.l - m.r);
-  const y = (v: number) => H - m.b - (v / yMax) * (H - m.t - m.b);
+/** Heap (solid) and RSS (dashed) per worker over time; the warm-up left out of the slopes is in the x label. */
+function memoryChart(samples: readonly Sample[], workers: readonly string[], warmupS: number) {
   const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];
-  const lines: string[] = [];
-  let k = 0;
-  for (const w of workers) {
-    for (const metric of ['heapMiB', 'rssMiB'] as const) {
-      const pts = samples.filter((s) => s.worker === w).map((s) => `${x(s.t).toFixed(1)},${y(s[metric]).toFixed(1)}`);
-      const c = colors[k % colors.length];
-      lines.push(`<polyline fill="none" stroke="${c}" stroke-width="1.5"${metric === 'heapMiB' ? '' : ' stroke-dasharray="5,3"'} points="${pts.join(' ')}"/>`);
-      lines.push(`<text x="${W - m.r + 8}" y="${m.t + 14 + k * 16}" font-size="12" fill="${c}">${w} ${metric === 'heapMiB' ? 'heap' : 'RSS'}</text>`);
-      k++;
-    }
-  }
-  const ticks = Array.from({ length: 6 }, (_, i) => (yMax / 5) * i);
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">`,
-    `<text x="${m.l}" y="18" font-size="14">Soak: worker memory over time (MiB)</text>`,
-    `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="#333"/>`,
-    `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="#333"/>`,
-    ...ticks.map((v) => `<text x="${m.l - 6}" y="${y(v) + 4}" font-size="10" text-anchor="end">${v.toFixed(0)}</text>`),
-    `<text x="${(m.l + W - m.r) / 2}" y="${H - 8}" font-size="11" text-anchor="middle">seconds (warm-up until ${warmupS} s, shaded)</text>`,
-    `<rect x="${m.l}" y="${m.t}" width="${x(warmupS) - m.l}" height="${H - m.t - m.b}" fill="#000" opacity="0.05"/>`,
-    `<text x="${W - m.r}" y="${H - m.b + 14}" font-size="10" text-anchor="end">${tMax.toFixed(0)}</text>`,
-    ...lines,
-    '</svg>',
-  ].join('\n');
+  return lineChart({
+    title: 'Soak: worker memory over time (MiB)',
+    xLabel: `seconds (slopes after the ${warmupS} s warm-up)`,
+    yLabel: 'MiB',
+    xAxis: { d3: 'd' },
+    yAxis: { d3: ',.0f' },
+    width: 560,
+    height: 280,
+    series: workers.flatMap((w, i) =>
+      (['heapMiB', 'rssMiB'] as const).map((metric) => ({
+        name: `${w} ${metric === 'heapMiB' ? 'heap' : 'RSS'}`,
+        color: colors[i % colors.length],
+        dashed: metric === 'rssMiB',
+        points: samples.filter((s) => s.worker === w).map((s) => ({ x: s.t, y: s[metric] })),
+      })),
+    ),
+  });
 }
 
 async function main(): Promise<void> {
@@ -158,7 +147,7 @@ async function main(): Promise<void> {
     const outDir = path.join(REPO, 'results', 'reliability');
     mkdirSync(outDir, { recursive: true });
     writeFileSync(path.join(outDir, 'soak.json'), JSON.stringify(out, null, 2));
-    writeFileSync(path.join(outDir, 'soak.svg'), svgPlot(samples, Object.keys(workers), o.warmupS));
+    writeFileSync(path.join(outDir, 'soak.svg'), await renderSvg(memoryChart(samples, Object.keys(workers), o.warmupS)));
     process.stdout.write(`${JSON.stringify({ requests: out.requests, wallS: out.wallS, summary }, null, 2)}\nwrote results/reliability/soak.json and soak.svg\n`);
   } finally {
     for (const c of children) {
