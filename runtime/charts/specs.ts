@@ -72,6 +72,11 @@ export interface LineChartSpec {
   readonly annotations?: readonly Annotation[];
   readonly width?: number;
   readonly height?: number;
+  /**
+   * The series arrive with the data later (the live view replaces the `values` data set every second): colours
+   * come from a scheme instead of `series`, which may be empty. @default false
+   */
+  readonly openSeries?: boolean;
 }
 
 const WIDTH = 520;
@@ -140,7 +145,8 @@ export function lineChart(spec: LineChartSpec): ChartSpec {
     scale: spec.xDomain ? { domain: [...spec.xDomain], nice: false } : { zero: false },
   };
   const y = { field: 'y', type: 'quantitative', axis: axis(spec.yLabel, spec.yAxis), ...(spec.yDomain ? { scale: { domain: [...spec.yDomain] } } : {}) };
-  const color = { field: 'series', type: 'nominal', scale: { domain: names, range: spec.series.map((s) => s.color) }, legend: { ...legend, symbolType: 'stroke' } };
+  const scale = spec.openSeries ? { scheme: 'tableau10' } : { domain: names, range: spec.series.map((s) => s.color) };
+  const color = { field: 'series', type: 'nominal', scale, legend: { ...legend, symbolType: 'stroke' } };
   const layer: unknown[] = [
     {
       mark: { type: 'line', strokeWidth: 2 },

@@ -36,8 +36,8 @@ export interface DeviceFleetOptions {
   logger?: Logger;
   /** TLS + SASL: one access for all devices, or per device id (its own SCRAM user, for per-device ACLs). @default PLAINTEXT */
   security?: ClientSecurity | ((deviceId: string) => ClientSecurity);
-  /** called after every finished request */
-  onProgress?: (finished: number, total: number) => void;
+  /** called after every finished request, with its record when it was answered (the live view plots them) */
+  onProgress?: (finished: number, total: number, answered?: DeviceRecord) => void;
 }
 
 export interface DeviceFleetResult {
@@ -88,7 +88,7 @@ export async function runDevices(opts: DeviceFleetOptions): Promise<DeviceFleetR
   }
   const total = devices.reduce((n, d) => n + d.images.length, 0);
   let finished = 0;
-  const progress = () => opts.onProgress?.(++finished, total);
+  const progress = (answered?: DeviceRecord) => opts.onProgress?.(++finished, total, answered);
   const startedAt = epochMs();
   opts.logger?.info({ event: 'devices-start', devices: opts.devices, requests: total, mode, split, runId }, 'devices streaming');
   try {
@@ -192,7 +192,7 @@ class Device {
     return device;
   }
 
-  async stream(topic: string, mode: SendMode, timeoutMs: number, progress: () => void): Promise<void> {
+  async stream(topic: string, mode: SendMode, timeoutMs: number, progress: (answered?: DeviceRecord) => void): Promise<void> {
     const send = async (image: LabeledImage): Promise<void> => {
       const req = this.session.request(image, epochMs());
       const answered = new Promise<DeviceRecord | null>((resolve) => this.waiters.set(req.requestId, resolve));
@@ -202,10 +202,10 @@ class Device {
         this.waiters.get(req.requestId)?.(null);
       }, timeoutMs);
       await this.producer.send({ topic, acks: ACKS_ALL, messages: [{ key: req.key, value: req.value, headers: req.headers }] });
-      await answered;
+      const record = await answered;
       clearTimeout(timer);
       this.waiters.delete(req.requestId);
-      progress();
+      progress(record ?? undefined);
     };
 
     if (mode.kind === 'closed-loop') {
