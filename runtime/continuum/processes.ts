@@ -17,6 +17,8 @@ export interface WorkerProcess {
   readonly pid: number;
   readonly ready: WorkerReadyMessage;
   readonly logFile: string;
+  /** resolves with the exit code (or signal) once the process has exited, whoever stopped it */
+  readonly exited: Promise<number | string>;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -27,11 +29,13 @@ export interface WorkerProcessOptions {
   readonly tfThreads?: number;
   /** @default 120000 (tfjs start and model load on a busy 2-core machine) */
   readonly readyTimeoutMs?: number;
+  /** serve /metrics (and the probes) on a free port, for the live view. @default false */
+  readonly metrics?: boolean;
 }
 
 export async function startWorkerProcess(launch: WorkerLaunch, options: WorkerProcessOptions): Promise<WorkerProcess> {
   const out = openSync(options.logFile, 'a');
-  const config = { ...launch.config, backend: options.backend, httpPort: -1, logLevel: 'info', clientId: `ddnn-${launch.name}` };
+  const config = { ...launch.config, backend: options.backend, httpPort: options.metrics ? 0 : -1, logLevel: 'info', clientId: `ddnn-${launch.name}` };
   // DDNN_CPU_PROF_DIR=<dir>: each replica writes a V8 CPU profile there when it exits (where does the time go?).
   const profile = process.env.DDNN_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.DDNN_CPU_PROF_DIR}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', ENTRY], {
@@ -68,6 +72,7 @@ export async function startWorkerProcess(launch: WorkerLaunch, options: WorkerPr
     pid: child.pid,
     ready,
     logFile: options.logFile,
+    exited: owned.exited,
     stop: (graceMs = 10_000) => owned.stop(graceMs),
   };
 }

@@ -14,6 +14,8 @@ export interface WorkerReadyMessage {
   readonly backend: string;
   readonly layer: string;
   readonly modelVersion: string;
+  /** port of /metrics, /healthz, /readyz; null when the parent turned the server off */
+  readonly httpPort: number | null;
 }
 
 export interface WorkerFailedMessage {
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
     handle = await startWorker(parseWorkerConfig(config));
     void handle.done.then(() => exit(0));
     await handle.joined;
-    const msg: WorkerReadyMessage = { type: 'ready', backend: handle.backend.name, layer: handle.layer, modelVersion: handle.manifest.modelVersion };
+    const msg: WorkerReadyMessage = { type: 'ready', backend: handle.backend.name, layer: handle.layer, modelVersion: handle.manifest.modelVersion, httpPort: handle.httpPort };
     process.send?.(msg);
   } catch (e) {
     const msg: WorkerFailedMessage = { type: 'failed', error: (e as Error).stack ?? String(e) };
