@@ -17,6 +17,11 @@ import type { KafkaClientSecurity } from './k8s/kafka-endpoint';
 import { KafkaTopics, type TopicCatalog } from './k8s/kafka-topics';
 import { LayerNetworkPolicies } from './k8s/layer-network-policies';
 import { MirrorMaker2 } from './k8s/mirror-maker2';
+import { AlertRules } from './k8s/alert-rules';
+import { BrokerMetrics } from './k8s/broker-metrics';
+import { LayerDashboard } from './k8s/dashboard';
+import { LagAutoscaler } from './k8s/lag-autoscaler';
+import { WorkerMonitor } from './k8s/worker-monitor';
 import { memoryBytes } from './k8s/pod-defaults';
 import { StrimziKafkaAccess, StrimziKafkaCluster, StrimziKafkaTopics, StrimziMirrorMaker2 } from './k8s/strimzi';
 
@@ -106,6 +111,7 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
   const federated = env.federation.engine !== 'none';
   const namespace = env.namespace;
   const chartProps: ChartProps = { namespace, labels: { 'ddnn.dev/environment': env.name } };
+  const ops = env.operations;
 
   // One reply topic per device (as the local launcher does): ACLs then let each device read only its own answers.
   const devices = deviceIds(env);
@@ -262,7 +268,48 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
         groupId: w.groupId,
         resources: layer.worker.resources,
         federated,
+        autoscaled: !!ops.autoscaling,
       });
+    }
+
+    // Operations add-ons (README "Operating it"): KEDA, Prometheus Operator, Grafana sidecar objects.
+    const metricsEndpoints: { selector: Record<string, string>; port: number }[] = [];
+    let autoscaler: LagAutoscaler | undefined;
+    if (ops.autoscaling || ops.monitoring || ops.alerts || ops.dashboards) {
+      const opsChart = new Chart(app, '45-operations', chartProps);
+      if (ops.autoscaling && worker)
+        autoscaler = new LagAutoscaler(opsChart, 'autoscaler', {
+          worker,
+          lagThreshold: ops.autoscaling.lagThreshold,
+          minReplicas: ops.autoscaling.minReplicas,
+          maxReplicas: ops.autoscaling.maxReplicas,
+        });
+      if (ops.monitoring) {
+        const monitorLabels = ops.monitoring.selectorLabels;
+        if (worker) new WorkerMonitor(opsChart, 'worker-monitor', { worker, labels: monitorLabels });
+        // Strimzi runs the exporter itself (its metricsConfig); only the project's own StatefulSets get the agent here.
+        if (kafka instanceof KafkaCluster) {
+          const jmx = new BrokerMetrics(opsChart, 'broker-metrics', {
+            configMapName: 'kafka-jmx-exporter',
+            targets: [
+              { workload: kafka.statefulSet, container: 'kafka' },
+              ...mirrorMakers.filter((m): m is MirrorMaker2 => m instanceof MirrorMaker2).map((m) => ({ workload: m.deployment, container: 'mirror-maker2' })),
+            ],
+            agentUrl: ops.monitoring.jmxAgentUrl,
+            monitorLabels,
+          });
+          for (const m of jmx.podMonitors) metricsEndpoints.push({ selector: m.toJson().spec.selector.matchLabels, port: jmx.port });
+        }
+      }
+      if (ops.alerts)
+        new AlertRules(opsChart, 'alerts', {
+          layer: layer.name,
+          workerDeployment: worker?.name,
+          mirrorMaker: mirrorMakers.length > 0,
+          replicationLatencyMs: ops.alerts.replicationLatencyMs,
+          labels: ops.monitoring?.selectorLabels,
+        });
+      if (ops.dashboards) new LayerDashboard(opsChart, 'dashboard', { layer: layer.name, folder: ops.dashboards.folder });
     }
 
     const npChart = new Chart(app, '50-network-policies', chartProps);
@@ -272,11 +319,16 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
       kafka: kafka instanceof KafkaCluster ? kafka : undefined,
       wanSources: sources,
       workerSelectors: worker ? [worker.selector] : [],
+      lagReaderNamespace: ops.autoscaling && worker ? ops.autoscaling.kedaNamespace : undefined,
+      metricsEndpoints,
     });
 
     // With a federation engine the worker Deployment lives in the control plane's folder: count it here too.
     const placed = worker && federated ? [worker.deploymentManifest()] : [];
-    checkCapacity(layer, [...app.charts.flatMap((c) => c.toJson()), ...placed]);
+    // An autoscaled worker Deployment has no replicas of its own: count the most KEDA may start.
+    const atMost = (o: Record<string, any>) =>
+      autoscaler && o.kind === 'Deployment' && o.metadata?.name === worker?.name ? { ...o, spec: { ...o.spec, replicas: autoscaler.maxReplicas } } : o;
+    checkCapacity(layer, [...app.charts.flatMap((c) => c.toJson()), ...placed].map(atMost));
     return { layer: layer.name, app, outdir, kafka, topics, access, worker, mirrorMakers, requiredSecrets };
   }
 

@@ -41,3 +41,30 @@ export const TERRAFORM = {
 
 /** The on-prem edge runs k3s; pin the release the bootstrap script installs. */
 export const K3S_VERSION = 'v1.28.15+k3s1';
+
+/**
+ * Operations add-ons the layer clusters' manifests target (constructs/k8s/{lag-autoscaler,worker-monitor,
+ * broker-metrics,alert-rules,dashboard}.ts). The custom resources are validated against these releases' CRDs,
+ * kept in test/constructs/crds/ (SOURCES.md there names repository, path and tag).
+ */
+export const OPERATIONS = {
+  /** KEDA: ScaledObject + TriggerAuthentication (keda.sh/v1alpha1). */
+  kedaVersion: '2.20.2',
+  /** Prometheus Operator: PodMonitor + PrometheusRule (monitoring.coreos.com/v1). */
+  prometheusOperatorVersion: '0.93.0',
+  /** The label the Grafana dashboard sidecar (kiwigrid k8s-sidecar, as the Grafana Helm chart sets it up) watches. */
+  grafanaDashboardLabel: { grafana_dashboard: '1' },
+  /**
+   * Prometheus JMX exporter java agent on the brokers and MirrorMaker 2, from Maven Central
+   * (io.prometheus.jmx:jmx_prometheus_javaagent); the init container checks the jar's SHA-256.
+   */
+  jmxExporter: {
+    version: '1.0.1',
+    sha256: '7d61f737fd661610ccc14aea79764faa1ea94a340cbc8f0029b3d2edea3d80c1',
+    url: 'https://repo1.maven.org/maven2/io/prometheus/jmx/jmx_prometheus_javaagent/1.0.1/jmx_prometheus_javaagent-1.0.1.jar',
+    /** Port the agent serves /metrics on in the broker and MirrorMaker 2 pods. */
+    port: 9404,
+  },
+  /** Image of the init container that fetches the agent (curl + sha256sum). */
+  fetchImage: 'curlimages/curl:8.11.1',
+} as const;

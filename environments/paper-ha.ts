@@ -3,6 +3,8 @@
  * layer, 5 devices, one worker replica per partition, with 1…4 partitions. Topics are replicated 3 ways with
  * min.insync.replicas 2 so that one broker per layer can fail without losing acknowledged requests; MirrorMaker 2
  * carries features up and answers down, so a WAN outage pauses the flow instead of failing produces.
+ * With KEDA the worker replicas follow the lag between 1 and the partitions (worker.replicas is what a run without
+ * the autoscaler, e.g. the local main job, starts).
  */
 import type { EnvironmentInput } from './schema';
 import { PAPER_CLOUD, PAPER_CLOUD_MACHINE, PAPER_EDGE_EGRESS, PAPER_EDGE_NODES, PAPER_MODEL, PAPER_THRESHOLD, WORKER_IMAGE, cloudApiEndpoint, cloudExternal, edgeExternal } from './shared';
@@ -41,5 +43,8 @@ export function paperHa(partitions: PaperHaPartitions): EnvironmentInput {
     ],
     federation: { engine: 'kubefed', hostLayer: 'cloud' },
     devices: { count: 5 },
+    // README "Operating it": KEDA scales each layer's workers on lag (1 … partitions), Prometheus Operator
+    // PodMonitors + alerts, a Grafana dashboard per layer.
+    operations: { autoscaling: { lagThreshold: 50 }, monitoring: {}, alerts: {}, dashboards: {} },
   };
 }

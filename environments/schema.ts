@@ -143,6 +143,45 @@ export const CloudSpec = z.object({
 });
 export type CloudSpec = z.infer<typeof CloudSpec>;
 
+/**
+ * Operations add-ons in the layer clusters (README "Operating it"); each is off when absent. They need KEDA and the
+ * Prometheus Operator installed (contracts/versions.ts OPERATIONS names the validated releases), and Grafana with
+ * its dashboard sidecar for the dashboards.
+ */
+export const OperationsSpec = z.object({
+  /** KEDA ScaledObject per worker layer on its consumer group's lag; the Deployments then leave replicas to KEDA. */
+  autoscaling: z
+    .object({
+      /** Records of lag per replica (KEDA's lagThreshold). */
+      lagThreshold: z.number().int().min(1).default(100),
+      minReplicas: z.number().int().min(1).default(1),
+      /** @default - the input topic's partitions (more consumers would idle) */
+      maxReplicas: z.number().int().min(1).optional(),
+      /** Namespace of the KEDA operator, admitted to the brokers' internal listener to read offsets. */
+      kedaNamespace: dnsLabel.default('keda'),
+    })
+    .optional(),
+  /** PodMonitors for the workers; the JMX exporter agent + a PodMonitor on the brokers and MirrorMaker 2. */
+  monitoring: z
+    .object({
+      /** Labels the Prometheus' podMonitorSelector/ruleSelector match (kube-prometheus-stack: `release: <name>`). */
+      selectorLabels: z.record(z.string()).default({}),
+      /** Where the broker pods fetch the JMX exporter agent (a mirror when Maven Central is out of reach). @default Maven Central */
+      jmxAgentUrl: z.string().url().optional(),
+    })
+    .optional(),
+  /** A PrometheusRule per layer (needs monitoring: the alerts read the scraped series). */
+  alerts: z
+    .object({
+      /** MirrorMaker 2 replication latency (ms, per-partition max) above which to alert for 5 minutes. */
+      replicationLatencyMs: z.number().int().min(1).default(5000),
+    })
+    .optional(),
+  /** A Grafana dashboard per layer (ConfigMap for the sidecar), panels from contracts/dashboard-panels.ts. */
+  dashboards: z.object({ folder: z.string().min(1).default('continuum-ddnn') }).optional(),
+});
+export type OperationsSpec = z.infer<typeof OperationsSpec>;
+
 export const ImageRef = z
   .object({
     repository: z.string().min(1),
@@ -193,6 +232,7 @@ export const EnvironmentSchema = z
       })
       .default({}),
     cloud: CloudSpec.optional(),
+    operations: OperationsSpec.default({}),
     /**
      * The devices of this environment: simulated ones in local runs (runtime/devices), and in the manifests one SCRAM
      * user, one reply topic `<prefix>.replies.<id>` and ACLs per device (a device reads only its own answers).
@@ -239,6 +279,11 @@ export const EnvironmentSchema = z
         issue(at('kafka', 'engine'), `engine "strimzi" needs coordination "kraft" (Strimzi runs no ZooKeeper since 0.46), not "${env.coordination}"`);
       if (layer.kafka.engine === 'strimzi' && quorum > brokers)
         issue(at('kafka', 'quorum'), `quorum (${quorum}) must be ≤ kafka.brokers (${brokers}): Strimzi's controllers are the first brokers`);
+      const scaling = env.operations.autoscaling;
+      if (layer.worker && scaling && (scaling.maxReplicas ?? t.partitions) > t.partitions)
+        issue(['operations', 'autoscaling', 'maxReplicas'], `maxReplicas (${scaling.maxReplicas}) must be ≤ topics.partitions of layer "${layer.name}" (${t.partitions}): extra consumers would sit idle`);
+      if (layer.worker && scaling && scaling.minReplicas > (scaling.maxReplicas ?? t.partitions))
+        issue(['operations', 'autoscaling', 'minReplicas'], `minReplicas (${scaling.minReplicas}) must be ≤ maxReplicas (${scaling.maxReplicas ?? `${t.partitions}, the partitions of layer "${layer.name}"`})`);
       if (layer.worker && layer.worker.replicas > t.partitions)
         issue(at('worker', 'replicas'), `worker.replicas (${layer.worker.replicas}) must be ≤ topics.partitions (${t.partitions}): extra consumers would sit idle`);
       if (layer.cluster.kind === 'gke' && !env.cloud) issue(['cloud'], `layer "${layer.name}" runs on GKE, so cloud (project, region, zone) is required`);
@@ -252,6 +297,8 @@ export const EnvironmentSchema = z
     env.layers.forEach((l, i) => {
       if (i > firstWorker && !l.worker) issue(['layers', i, 'worker'], `layer "${l.name}" sits after the first worker, so it must run a worker to continue the chain`);
     });
+    if (env.operations.alerts && !env.operations.monitoring)
+      issue(['operations', 'alerts'], 'alerts read the series the monitoring PodMonitors scrape: set operations.monitoring too');
     const kinds = new Set(env.layers.map((l) => l.cluster.kind));
     if (kinds.has('local') && kinds.size > 1) issue(['layers'], 'cluster.kind "local" cannot be mixed with real clusters');
     if (env.federation.engine !== 'none')

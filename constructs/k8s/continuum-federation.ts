@@ -71,6 +71,9 @@ export class ContinuumFederation extends Construct {
     this.clusterOverrides = props.workloads.map((w) => ({ cluster: w.cluster, overrides: diff(template, strip(w.manifest), w.cluster) }));
     const workloadName: string = template.metadata.name;
     const clusters = props.workloads.map((w) => w.cluster);
+    // A workload without spec.replicas is scaled inside each member (LagAutoscaler's ScaledObject): the control
+    // plane must keep the member's count instead of resetting it on every sync.
+    const retainReplicas = template.spec?.replicas === undefined;
 
     if (engine === 'kubefed') {
       const fedNs = props.kubefedNamespace ?? 'kube-federation-system';
@@ -112,6 +115,7 @@ export class ContinuumFederation extends Construct {
         spec: {
           template: { metadata: { labels: template.metadata.labels }, spec: template.spec },
           placement: { clusters: clusters.map((name) => ({ name })) },
+          ...(retainReplicas ? { retainReplicas: true } : {}),
           overrides: this.clusterOverrides
             .filter((o) => o.overrides.length > 0)
             .map((o) => ({ clusterName: o.cluster, clusterOverrides: o.overrides.map(({ path, value }) => ({ op: 'replace', path, value })) })),
@@ -134,7 +138,8 @@ export class ContinuumFederation extends Construct {
       }
       // Karmada propagates namespaces to all members by itself.
       new ApiObject(this, 'namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-      new ApiObject(this, 'workers', { ...template, metadata: { ...template.metadata, namespace } } as never);
+      const labels = retainReplicas ? { ...template.metadata.labels, [KARMADA_RETAIN_REPLICAS]: 'true' } : template.metadata.labels;
+      new ApiObject(this, 'workers', { ...template, metadata: { ...template.metadata, labels, namespace } } as never);
       const selector = [{ apiVersion: 'apps/v1', kind: 'Deployment', name: workloadName, namespace }];
       new ApiObject(this, 'propagation', {
         apiVersion: 'policy.karmada.io/v1alpha1',
@@ -166,6 +171,9 @@ export class ContinuumFederation extends Construct {
     }
   }
 }
+
+/** Karmada keeps a member's replica count (set there by an autoscaler) on Deployments with this label set to "true". */
+const KARMADA_RETAIN_REPLICAS = 'resourcetemplate.karmada.io/retain-replicas';
 
 /** Drops what a control plane sets itself (namespace, status) from a member manifest. */
 function strip(manifest: Record<string, any>): Record<string, any> {

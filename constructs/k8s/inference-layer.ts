@@ -3,7 +3,7 @@
  * sub-model, wired to its Kafka topics, with probes on the worker's HTTP endpoints and a metrics Service.
  * Replicas are tied to partitions: a consumer group never has more useful members than its topic has partitions.
  */
-import { ApiObject, App, Chart, Duration, Size } from 'cdk8s';
+import { ApiObject, App, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { SCRAM_MECHANISM } from '../../contracts/kafka/security';
@@ -63,6 +63,11 @@ export interface InferenceLayerProps {
   readonly devices?: string[];
   /** @default 1 */
   readonly replicas?: number;
+  /**
+   * Something else sets the replica count (a LagAutoscaler's ScaledObject): the Deployment leaves `spec.replicas`
+   * out, so applying the manifests again never resets what the autoscaler chose. @default false
+   */
+  readonly autoscaled?: boolean;
   /** @default 0.8 */
   readonly threshold?: number;
   /** @default 'max-prob' */
@@ -86,7 +91,17 @@ export class InferenceLayer extends Construct {
   /** Every topic the worker touches, with the cluster it lives in ('local' or a bootstrap list). */
   readonly topicUses: { topic: string; cluster: 'local' | string; role: 'input' | 'next' | 'reply' | 'dead-letter' }[];
   readonly replicas: number;
+  readonly autoscaled: boolean;
   readonly name: string;
+  /** What the worker consumes: an autoscaler reads this group's lag on this topic through these servers. */
+  readonly input: {
+    readonly topic: string;
+    readonly partitions: number;
+    readonly groupId: string;
+    readonly bootstrapServers: string;
+    /** The worker's login to its own cluster. @default - PLAINTEXT */
+    readonly security?: KafkaClientSecurity;
+  };
   /** Labels the Deployment selects its pods by (identical in every layer). */
   readonly selector: Record<string, string>;
   /** The Deployment as synthesized (the federation template and per-cluster overrides are cut from it). */
@@ -125,6 +140,8 @@ export class InferenceLayer extends Construct {
     this.podLabels = standardLabels({ name, component: 'inference-worker', layer });
     this.selector = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/component': 'inference-worker' };
     const local = topics.cluster.bootstrapServers;
+    const groupId = props.groupId ?? `ddnn.${layer}.workers`;
+    this.input = { topic: input.name, partitions: input.partitions, groupId, bootstrapServers: local, security: topics.cluster.clientSecurity };
     const batch = props.batch ?? { maxSize: WORKER_DEFAULTS.batchMaxSize, maxWaitMs: WORKER_DEFAULTS.batchMaxWaitMs };
     const fromClaim = /^pvc:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/(.+)$/.exec(props.modelLocation);
     if (props.modelLocation.startsWith('pvc://') && !fromClaim)
@@ -133,7 +150,7 @@ export class InferenceLayer extends Construct {
       [WORKER_ENV.model]: kplus.EnvValue.fromValue(fromClaim ? `${MODEL_MOUNT}/${fromClaim[3]}` : props.modelLocation),
       [WORKER_ENV.brokers]: kplus.EnvValue.fromValue(local),
       [WORKER_ENV.inputTopic]: kplus.EnvValue.fromValue(props.inputTopic),
-      [WORKER_ENV.groupId]: kplus.EnvValue.fromValue(props.groupId ?? `ddnn.${layer}.workers`),
+      [WORKER_ENV.groupId]: kplus.EnvValue.fromValue(groupId),
       [WORKER_ENV.answerBrokers]: kplus.EnvValue.fromValue(isRemote(props.reply) ? props.reply.bootstrapServers : local),
       // Answers may only go to the continuum's reply topics, whatever a request's header says.
       [WORKER_ENV.replyTopicPattern]: kplus.EnvValue.fromValue(
@@ -238,6 +255,8 @@ export class InferenceLayer extends Construct {
       ],
     });
     this.deployment.select(kplus.LabelSelector.of({ labels: this.selector }));
+    this.autoscaled = props.autoscaled ?? false;
+    if (this.autoscaled) ApiObject.of(this.deployment).addJsonPatch(JsonPatch.remove('/spec/replicas'));
     // Spread replicas over nodes, then zones: losing a node leaves the layer serving. Preferred, not required: a
     // required zone term allowed one worker per zone (paper-ha-p4's 4 cloud replicas in a one-zone GKE cluster
     // left 3 Pending), and replicas may outnumber nodes.

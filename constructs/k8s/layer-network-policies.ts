@@ -19,6 +19,13 @@ export interface LayerNetworkPoliciesProps {
   readonly wanSources: string[];
   /** Label selectors of the worker pods in this namespace. @default - none */
   readonly workerSelectors?: Record<string, string>[];
+  /**
+   * Namespace whose pods may read the brokers' internal listener too: KEDA's operator reads consumer-group lag
+   * (LagAutoscaler). @default - none
+   */
+  readonly lagReaderNamespace?: string;
+  /** Pods serving Prometheus metrics on a port (the JMX exporter on brokers and MirrorMaker 2), open to scrapers. @default - none */
+  readonly metricsEndpoints?: { readonly selector: Record<string, string>; readonly port: number }[];
 }
 
 const tcp = (port: number): k8s.NetworkPolicyPort => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
@@ -47,6 +54,9 @@ export class LayerNetworkPolicies extends Construct {
         policyTypes: ['Ingress'],
         ingress: [
           { from: [sameNamespace], ports: [tcp(KAFKA_PORTS.internal), tcp(KAFKA_PORTS.controller)] },
+          ...(props.lagReaderNamespace
+            ? [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': props.lagReaderNamespace } } }], ports: [tcp(KAFKA_PORTS.internal)] }]
+            : []),
           { from: props.wanSources.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(KAFKA_PORTS.wan)] },
         ],
       },
@@ -66,6 +76,18 @@ export class LayerNetworkPolicies extends Construct {
         },
       });
     }
+
+    (props.metricsEndpoints ?? []).forEach(({ selector, port }, i) => {
+      policy(`metrics-${i}`, {
+        metadata: { name: `${selector['app.kubernetes.io/name'] ?? `metrics-${i}`}-metrics-ingress` },
+        spec: {
+          podSelector: { matchLabels: selector },
+          policyTypes: ['Ingress'],
+          // Scrapers run in their own namespace; the exporter's port serves only metrics.
+          ingress: [{ from: [{ namespaceSelector: {} }], ports: [tcp(port)] }],
+        },
+      });
+    });
 
     (props.workerSelectors ?? []).forEach((selector, i) => {
       policy(`workers-${i}`, {

@@ -195,7 +195,9 @@ describe.each(cases)('%s', (_label, env) => {
       const e = envOf(containersOf(worker!)[0]);
       const local = clusterOf(e.DDNN_BROKERS, v, all);
       expect(local).toBe(v);
-      expect(local.topics.get(e.DDNN_INPUT_TOPIC)).toBeGreaterThanOrEqual(worker!.spec.replicas);
+      // An autoscaled worker has no replicas of its own: KEDA's maxReplicaCount bounds it.
+      const scaled = v.objects.find((o) => o.kind === 'ScaledObject');
+      expect(local.topics.get(e.DDNN_INPUT_TOPIC)).toBeGreaterThanOrEqual(worker!.spec.replicas ?? scaled!.spec.maxReplicaCount);
       expect(local.topics.has(e.DDNN_DLQ_TOPIC)).toBe(true);
       if (e.DDNN_NEXT_TOPIC) expect(clusterOf(e.DDNN_NEXT_BROKERS, v, all).topics.has(e.DDNN_NEXT_TOPIC)).toBe(true);
       // One reply topic per device: the worker may answer on each of them, and on nothing else.

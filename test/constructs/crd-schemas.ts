@@ -1,4 +1,4 @@
-import { readFileSync } from 'fs';
+import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 /**
@@ -46,6 +46,8 @@ export const CRD_SCHEMAS: Record<string, object> = {
       {
         template: obj({ metadata: { type: 'object' }, spec: { type: 'object' } }, ['spec']),
         placement: placementClusters,
+        // KubeFed keeps the member's replica count (set there by an autoscaler) instead of the template's.
+        retainReplicas: { type: 'boolean' },
         overrides: arr(
           obj({ clusterName: str, clusterOverrides: arr(obj({ op: { enum: ['add', 'remove', 'replace'] }, path: { type: 'string', pattern: '^/' }, value: {} }, ['path']), 1) }, ['clusterName', 'clusterOverrides']),
         ),
@@ -115,14 +117,41 @@ function strict(schema: unknown, shape = true): unknown {
           strict(v, !['oneOf', 'anyOf', 'allOf', 'not'].includes(k)),
     ]),
   );
+  if (typeof out.pattern === 'string') out.pattern = re2ToJs(out.pattern);
+  // OpenAPI formats (int32, int64, date-time, byte) are not ajv's without ajv-formats (it warns and ignores them); `type` still holds.
+  delete out.format;
   if (shape && out.properties && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
   return out;
 }
 
-const strimziCrds = parseAllDocuments(readFileSync(path.join(__dirname, '../../constructs/imports/strimzi/crds-0.47.0.yaml'), 'utf8'))
-  .map((d) => d.toJSON())
-  .filter((d) => d?.kind === 'CustomResourceDefinition');
-for (const crd of strimziCrds) {
+/**
+ * CRD patterns are Go RE2; JavaScript has no inline `(?i)` flag: spell each letter after it as `[xX]` (only the
+ * Prometheus Operator's `^(?i)(abort|warn)?$` uses it, with no character classes after the flag).
+ */
+function re2ToJs(pattern: string): string {
+  const i = pattern.indexOf('(?i)');
+  if (i < 0) return pattern;
+  const rest = pattern.slice(i + 4);
+  if (/[[\\]/.test(rest)) throw new Error(`crd-schemas: cannot translate the RE2 pattern ${pattern}`);
+  return pattern.slice(0, i) + rest.replace(/[a-zA-Z]/g, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`);
+}
+
+/**
+ * KEDA's and the Prometheus Operator's CRDs, verbatim from their releases (test/constructs/crds/SOURCES.md), made
+ * strict the same way.
+ */
+export const OPERATIONS_CRD_DIR = path.join(__dirname, 'crds');
+export const OPERATIONS_CRD_FILES = readdirSync(OPERATIONS_CRD_DIR).filter((f) => f.endsWith('.yaml'));
+
+const crdsOf = (file: string) =>
+  parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((d) => d.toJSON())
+    .filter((d) => d?.kind === 'CustomResourceDefinition');
+const allCrds = [
+  ...crdsOf(path.join(__dirname, '../../constructs/imports/strimzi/crds-0.47.0.yaml')),
+  ...OPERATIONS_CRD_FILES.flatMap((f) => crdsOf(path.join(OPERATIONS_CRD_DIR, f))),
+];
+for (const crd of allCrds) {
   for (const v of crd.spec.versions) {
     const apiVersion = `${crd.spec.group}/${v.name}`;
     const s = strict(v.schema.openAPIV3Schema) as Record<string, any>;
@@ -130,7 +159,7 @@ for (const crd of strimziCrds) {
     s.properties.metadata = meta;
     s.properties.apiVersion = { const: apiVersion };
     s.properties.kind = { const: crd.spec.names.kind };
-    s.required = ['apiVersion', 'kind', 'metadata', 'spec'];
+    s.required = [...new Set(['apiVersion', 'kind', 'metadata', 'spec', ...(s.required ?? [])])];
     CRD_SCHEMAS[`${apiVersion}/${crd.spec.names.kind}`] = s;
   }
 }
