@@ -19,14 +19,30 @@ export { MirrorMaker2 } from './k8s/mirror-maker2';
 export type { MirrorMaker2Props, MirrorSource } from './k8s/mirror-maker2';
 export { InferenceLayer } from './k8s/inference-layer';
 export type { InferenceLayerProps, RemoteTopic } from './k8s/inference-layer';
+export { TrainingJob, TRAINING_DATA_MOUNT } from './k8s/training-job';
+export type { TrainingJobProps } from './k8s/training-job';
 export { LayerNetworkPolicies } from './k8s/layer-network-policies';
 export type { LayerNetworkPoliciesProps } from './k8s/layer-network-policies';
 export { ContinuumFederation, OVERRIDABLE_PATHS } from './k8s/continuum-federation';
 export type { ContinuumFederationProps, FederationEngine, FederationMember, ClusterOverride } from './k8s/continuum-federation';
+// Operations (README "Operating it"): KEDA autoscaling on lag, Prometheus Operator scraping and alerts, a Grafana
+// dashboard; the CRs are validated against the releases OPERATIONS names.
+export { LagAutoscaler } from './k8s/lag-autoscaler';
+export type { LagAutoscalerProps } from './k8s/lag-autoscaler';
+export { WorkerMonitor } from './k8s/worker-monitor';
+export type { WorkerMonitorProps } from './k8s/worker-monitor';
+export { BrokerMetrics, JMX_EXPORTER_RULES, jmxExporterConfig } from './k8s/broker-metrics';
+export type { BrokerMetricsProps, JmxRule, JmxTarget } from './k8s/broker-metrics';
+export { AlertRules } from './k8s/alert-rules';
+export type { AlertRulesProps, AlertRule } from './k8s/alert-rules';
+export { LayerDashboard, dashboardJson } from './k8s/dashboard';
+export type { LayerDashboardProps } from './k8s/dashboard';
+export { DASHBOARD_PANELS, promql } from '../contracts/dashboard-panels';
+export type { DashboardPanel, PanelSeries } from '../contracts/dashboard-panels';
 export type { ResourceRequest } from './k8s/pod-defaults';
 // What the workers read and the images run: the worker env-var contract, image versions, ports.
 export { WORKER_ENV, WORKER_DEFAULTS, WORKER_HTTP } from '../contracts/worker-env';
-export { IMAGES, KAFKA_VERSION } from '../contracts/versions';
+export { IMAGES, KAFKA_VERSION, OPERATIONS } from '../contracts/versions';
 export { KAFKA_PORTS } from '../contracts/kafka/ports';
 // Strimzi as a second engine (the operator must be installed): Kafka + KafkaNodePool, KafkaTopic, KafkaUser,
 // KafkaMirrorMaker2 from the CRDs of Strimzi 0.47.0 (constructs/imports/strimzi).

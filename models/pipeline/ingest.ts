@@ -11,7 +11,8 @@ import { ACKS_ALL, LOW_LATENCY_PRODUCER, clientConfig } from '../../runtime/kafk
 import { createTopics } from '../../runtime/kafka/topics';
 import { checkCifar10Bytes, cifar10Record, encodeDatasetRecord, planIngest, recordsOnPartition } from './dataset-records';
 
-export const DEFAULT_TOPICS = { train: 'ddnn-dataset-train', eval: 'ddnn-dataset-eval' } as const;
+/** `<prefix>.dataset.<split>`, like the environments' other topics (prefix 'ddnn'). */
+export const DEFAULT_TOPICS = { train: 'ddnn.dataset.train', eval: 'ddnn.dataset.eval' } as const;
 
 /** The topic is the dataset: never delete by age or size. */
 export const DATASET_TOPIC_CONFIGS = { 'retention.ms': '-1', 'retention.bytes': '-1', 'cleanup.policy': 'delete' } as const;

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, Option } from 'commander';
+import { WORKER_ENV } from '../../contracts/worker-env';
 import type { ClientSecurity } from '../../runtime/kafka/security';
 import type { BackendPreference } from '../../runtime/tf/backend';
 import { DEFAULT_TOPICS } from './ingest';
@@ -11,15 +12,16 @@ import { trainFromTopic } from './train';
 
 const REPO = path.join(__dirname, '..', '..');
 
-/** TLS + SCRAM from the variables the worker reads (contracts/worker-env.ts), for the in-cluster training Job. */
+/** TLS + SCRAM from the variables the worker reads (contracts/worker-env.ts): the training Job sets them. */
 function securityFromEnv(env: NodeJS.ProcessEnv): ClientSecurity | undefined {
-  const username = env.DDNN_KAFKA_SASL_USERNAME;
-  const caFile = env.DDNN_KAFKA_TLS_CA_FILE;
+  const username = env[WORKER_ENV.kafkaSaslUsername];
+  const password = env[WORKER_ENV.kafkaSaslPassword];
+  const caFile = env[WORKER_ENV.kafkaTlsCaFile];
   if (!username && !caFile) return undefined;
-  if (!username || !caFile || !env.DDNN_KAFKA_SASL_PASSWORD) {
-    throw new Error('Kafka security needs DDNN_KAFKA_TLS_CA_FILE, DDNN_KAFKA_SASL_USERNAME and DDNN_KAFKA_SASL_PASSWORD together');
+  if (!username || !password || !caFile) {
+    throw new Error(`Kafka security needs ${WORKER_ENV.kafkaTlsCaFile}, ${WORKER_ENV.kafkaSaslUsername} and ${WORKER_ENV.kafkaSaslPassword} together`);
   }
-  return { caFile, caPem: fs.readFileSync(caFile, 'utf8'), username, password: env.DDNN_KAFKA_SASL_PASSWORD };
+  return { caFile, caPem: fs.readFileSync(caFile, 'utf8'), username, password };
 }
 
 export function trainCommand(): Command {

@@ -50,9 +50,9 @@ describe('pipeline ingest + train on a real broker', () => {
     const again = await ingestDataset({ brokers, data: DATA, limit: TRAIN_IMAGES, evalLimit: 100, log: (l) => lines.push(l) });
     expect(again.train.produced).toBe(0);
     expect(again.eval.produced).toBe(0);
-    expect(lines).toContain(`ddnn-dataset-train: already ingested ${TRAIN_IMAGES} records, nothing to do`);
+    expect(lines).toContain(`ddnn.dataset.train: already ingested ${TRAIN_IMAGES} records, nothing to do`);
     // a different count on the same topic is refused, not mixed in
-    await expect(ingestDataset({ brokers, data: DATA, limit: 30, evalLimit: 100 })).rejects.toThrow(/ddnn-dataset-train holds other data .*--force/);
+    await expect(ingestDataset({ brokers, data: DATA, limit: 30, evalLimit: 100 })).rejects.toThrow(/ddnn\.dataset\.train holds other data .*--force/);
   });
 
   test('a corrupt dataset file fails naming the file and byte offset, before anything is produced', async () => {
