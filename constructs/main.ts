@@ -7,7 +7,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { getEnvironment, listEnvironments } from '../environments';
+import { type Environment, getEnvironment, listEnvironments } from '../environments';
+import { OPERATIONS } from '../contracts/versions';
 import { type ContinuumManifests, buildContinuum, synthesizableEnvironment } from './continuum';
 import { STRIMZI_VERSION, StrimziKafkaCluster } from './k8s/strimzi';
 
@@ -22,7 +23,7 @@ export function synthesize(names: string[], outroot: string): ContinuumManifests
       layer.app.synth();
       fs.writeFileSync(
         path.join(layer.outdir, 'REQUIRED-SECRETS.md'),
-        requiredSecretsDoc(env.name, layer.layer, env.namespace, layer.requiredSecrets, layer.kafka instanceof StrimziKafkaCluster),
+        requiredSecretsDoc(env.name, layer.layer, env.namespace, layer.requiredSecrets, layer.kafka instanceof StrimziKafkaCluster, env.operations),
       );
     }
     if (manifests.federation) {
@@ -34,7 +35,12 @@ export function synthesize(names: string[], outroot: string): ContinuumManifests
   return results;
 }
 
-function requiredSecretsDoc(env: string, layer: string, namespace: string, secrets: ContinuumManifests['layers'][number]['requiredSecrets'], strimzi: boolean): string {
+function requiredSecretsDoc(env: string, layer: string, namespace: string, secrets: ContinuumManifests['layers'][number]['requiredSecrets'], strimzi: boolean, ops: Environment['operations']): string {
+  const operators = [
+    ...(ops.autoscaling ? [`KEDA ${OPERATIONS.kedaVersion} (ScaledObject; its namespace \`${ops.autoscaling.kedaNamespace}\` may read the brokers' internal listener)`] : []),
+    ...(ops.monitoring || ops.alerts ? [`the Prometheus Operator ${OPERATIONS.prometheusOperatorVersion} (PodMonitor, PrometheusRule) with kube-state-metrics`] : []),
+    ...(ops.dashboards ? ['Grafana with its dashboard sidecar (ConfigMaps labelled `grafana_dashboard: "1"`)'] : []),
+  ];
   const lines = [
     `# Secrets to create in the ${layer} cluster (${env}) before \`kubectl apply -f .\``,
     '',
@@ -45,6 +51,7 @@ function requiredSecretsDoc(env: string, layer: string, namespace: string, secre
           '',
         ]
       : []),
+    ...(operators.length > 0 ? [`\`45-operations\` needs, installed first: ${operators.join('; ')}. These releases' CRDs are what the objects were validated against.`, ''] : []),
     'Credentials are never synthesized into manifests. Create these in namespace `' + namespace + '`, e.g. with',
     '`kubectl create secret generic NAME --from-file=KEY=PATH …` or your secret manager.',
     '',

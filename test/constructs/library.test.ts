@@ -9,7 +9,7 @@ const names = (objects: Manifest[]) => objects.map((o) => `${o.kind}/${o.metadat
 
 describe('constructs/index.ts', () => {
   test('exports every construct and the reference type helpers', () => {
-    for (const c of ['KafkaCluster', 'ZooKeeperEnsemble', 'KafkaTopics', 'KafkaAccess', 'MirrorMaker2', 'InferenceLayer', 'LayerNetworkPolicies', 'ContinuumFederation'])
+    for (const c of ['KafkaCluster', 'ZooKeeperEnsemble', 'KafkaTopics', 'KafkaAccess', 'MirrorMaker2', 'InferenceLayer', 'LayerNetworkPolicies', 'ContinuumFederation', 'LagAutoscaler', 'WorkerMonitor', 'BrokerMetrics', 'AlertRules', 'LayerDashboard'])
       expect(typeof (lib as Record<string, unknown>)[c]).toBe('function');
   });
 });
