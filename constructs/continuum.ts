@@ -17,6 +17,7 @@ import type { KafkaClientSecurity } from './k8s/kafka-endpoint';
 import { KafkaTopics, type TopicCatalog } from './k8s/kafka-topics';
 import { LayerNetworkPolicies } from './k8s/layer-network-policies';
 import { MirrorMaker2 } from './k8s/mirror-maker2';
+import { TrainingJob } from './k8s/training-job';
 import { AlertRules } from './k8s/alert-rules';
 import { BrokerMetrics } from './k8s/broker-metrics';
 import { LayerDashboard } from './k8s/dashboard';
@@ -245,6 +246,24 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
       }
     }
 
+    // The pipeline's training Job (environment `training`), in the cluster holding the dataset topics.
+    const training = env.training;
+    if (training && training.layer === layer.name) {
+      new TrainingJob(new Chart(app, '35-training', chartProps), 'training', {
+        cluster: kafka,
+        image: pinnedImage(training.image),
+        architecture: training.architecture,
+        trainTopic: `${env.topics.prefix}.dataset.train`,
+        evalTopic: `${env.topics.prefix}.dataset.eval`,
+        epochs: training.epochs,
+        batchSize: training.batchSize,
+        exits: training.exits,
+        resources: training.resources,
+        storage: { size: training.storage, storageClassName: training.storageClass },
+        layer: layer.name,
+      });
+    }
+
     let worker: InferenceLayer | undefined;
     const w = lp.worker;
     if (w && layer.worker) {
@@ -451,7 +470,10 @@ function memoryMiB(q: string | number): number {
 }
 
 function imageRef(env: Environment): string {
-  const i = env.workerImage;
+  return pinnedImage(env.workerImage);
+}
+
+function pinnedImage(i: Environment['workerImage']): string {
   return i.digest ? `${i.repository}${i.tag ? `:${i.tag}` : ''}@${i.digest}` : `${i.repository}:${i.tag}`;
 }
 

@@ -192,6 +192,28 @@ export const ImageRef = z
   .refine((i) => i.tag !== 'latest', { message: 'tag must be pinned, not latest', path: ['tag'] });
 export type ImageRef = z.infer<typeof ImageRef>;
 
+/**
+ * The pipeline's training Job (constructs/k8s/training-job.ts) in one layer's cluster: it replays that cluster's
+ * `<prefix>.dataset.train` topic (filled by `npm run pipeline -- ingest`) and writes checkpoints and the trained model
+ * to a volume. Off unless given: training is occasional work an operator starts, not part of serving.
+ */
+export const TrainingSpec = z.object({
+  /** Layer whose cluster holds the dataset topics and runs the Job (usually the cloud). */
+  layer: z.string().min(1),
+  /** Trainer image (models/Dockerfile). */
+  image: ImageRef,
+  /** Architecture spec name in the image (models/architectures/). */
+  architecture: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  epochs: z.number().int().min(1).max(10_000).default(30),
+  batchSize: z.number().int().min(1).max(4096).default(32),
+  /** Exits to train; the others are evaluated only. @default - all */
+  exits: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/)).min(1).optional(),
+  resources: Resources.default({ cpu: '2', memory: '4Gi' }),
+  storage: quantity.default('5Gi'),
+  storageClass: z.string().optional(),
+});
+export type TrainingSpec = z.infer<typeof TrainingSpec>;
+
 export const EnvironmentSchema = z
   .object({
     name: dnsLabel,
@@ -233,6 +255,7 @@ export const EnvironmentSchema = z
       .default({}),
     cloud: CloudSpec.optional(),
     operations: OperationsSpec.default({}),
+    training: TrainingSpec.optional(),
     /**
      * The devices of this environment: simulated ones in local runs (runtime/devices), and in the manifests one SCRAM
      * user, one reply topic `<prefix>.replies.<id>` and ACLs per device (a device reads only its own answers).
@@ -264,6 +287,8 @@ export const EnvironmentSchema = z
     names.forEach((n, i) => {
       if (names.indexOf(n) !== i) issue(['layers', i, 'name'], `layer name "${n}" is used twice`);
     });
+    if (env.training && !names.includes(env.training.layer))
+      issue(['training', 'layer'], `layer "${env.training.layer}" is not one of the layers (${names.join(', ')})`);
 
     env.layers.forEach((layer, i) => {
       const at = (...p: (string | number)[]) => ['layers', i, ...p];

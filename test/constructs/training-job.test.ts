@@ -1,4 +1,8 @@
+import * as os from 'os';
 import { Testing } from 'cdk8s';
+import { buildContinuum } from '../../constructs/continuum';
+import { parseEnvironment } from '../../environments';
+import { paperHa } from '../../environments/paper-ha';
 import { KafkaCluster } from '../../constructs/k8s/kafka-cluster';
 import { TRAINING_DATA_MOUNT, TrainingJob, type TrainingJobProps } from '../../constructs/k8s/training-job';
 import { WORKER_ENV } from '../../contracts/worker-env';
@@ -62,5 +66,28 @@ describe('TrainingJob', () => {
     expect(() => synth({ epochs: 0 })).toThrow('epochs (0) must be a positive integer');
     expect(() => synth({ exits: ['edge output'] })).toThrow('exits[0] (edge output) is not an exit name');
     expect(() => synth({ trainTopic: 'a b' })).toThrow('trainTopic (a b) is not a topic name');
+  });
+});
+
+describe('environments: the training block', () => {
+  const training = { layer: 'cloud', image: { repository: 'europe-west1-docker.pkg.dev/continuum-ddnn/ddnn/trainer', tag: '0.1.0' }, architecture: 'compact-branchynet', epochs: 3 };
+
+  test('off by default; given, the layer it names gets the Job on its own cluster and dataset topics', () => {
+    const without = buildContinuum(parseEnvironment(paperHa(2)), os.tmpdir());
+    expect(without.layers.flatMap((l) => l.app.charts.flatMap((c) => c.toJson())).filter((o: Manifest) => o.kind === 'Job' && o.metadata.name.includes('-train-'))).toEqual([]);
+    const env = parseEnvironment({ ...paperHa(2), training });
+    const built = buildContinuum(env, os.tmpdir());
+    const objectsOf = (layer: string) => built.layers.find((l) => l.layer === layer)!.app.charts.flatMap((c) => c.toJson()) as Manifest[];
+    const jobs = objectsOf('cloud').filter((o) => o.kind === 'Job' && o.metadata.name.includes('-train-'));
+    expect(jobs).toHaveLength(1);
+    for (const o of objectsOf('cloud')) expect(schemaErrors(o)).toEqual([]);
+    const args: string[] = containersOf(jobs[0])[0].args;
+    expect(args.slice(args.indexOf('--train-topic'), args.indexOf('--train-topic') + 4)).toEqual(['--train-topic', `${env.topics.prefix}.dataset.train`, '--eval-topic', `${env.topics.prefix}.dataset.eval`]);
+    expect(args[args.indexOf('--brokers') + 1]).toBe(built.layers.find((l) => l.layer === 'cloud')!.kafka.bootstrapServers);
+    expect(objectsOf('edge').filter((o) => o.kind === 'Job' && o.metadata.name.includes('-train-'))).toEqual([]);
+  });
+
+  test('a training layer that does not exist is an error naming it', () => {
+    expect(() => parseEnvironment({ ...paperHa(2), training: { ...training, layer: 'fog' } })).toThrow(/training\.layer.*layer "fog" is not one of the layers \(edge, cloud\)/);
   });
 });
