@@ -147,7 +147,7 @@ export function candidates(s: Snapshot, cal: Calibration): Candidate[] {
 
 /**
  * The best setting for one window, without hysteresis. Within the budget: lowest p95, then lowest mean, then the
- * higher accuracy. WAN down: edge-only whatever the budget (nothing else answers). When nothing fits the budget
+ * higher accuracy, then fewer WAN bytes. WAN down: edge-only whatever the budget (nothing else answers). When nothing fits the budget
  * (a calibration that cannot meet it), the most accurate split setting.
  */
 export function best(s: Snapshot, cal: Calibration): { candidate: Candidate; reason: string } {
@@ -155,6 +155,7 @@ export function best(s: Snapshot, cal: Calibration): { candidate: Candidate; rea
   const edgeOnly = all.find((c) => c.setting.placement === 'edge-only')!;
   if (s.wanRttMs === null) return { candidate: edgeOnly, reason: 'WAN down (produce round trip to the cloud timed out): every request answered at the edge' };
   const floor = minAccuracy(cal) - 1e-9;
+  const bytes = (c: Candidate) => cal.featureBytes[c.setting.featuresDtype] ?? Infinity;
   const feasible = all.filter((c) => c.prediction.accuracy >= floor && Number.isFinite(c.prediction.p95Ms));
   if (feasible.length === 0) {
     const top = all.filter((c) => c.setting.placement === 'split').sort((a, b) => b.prediction.accuracy - a.prediction.accuracy)[0];
@@ -162,7 +163,10 @@ export function best(s: Snapshot, cal: Calibration): { candidate: Candidate; rea
   }
   feasible.sort(
     (a, b) =>
-      a.prediction.p95Ms - b.prediction.p95Ms || a.prediction.meanMs - b.prediction.meanMs || b.prediction.accuracy - a.prediction.accuracy,
+      a.prediction.p95Ms - b.prediction.p95Ms ||
+      a.prediction.meanMs - b.prediction.meanMs ||
+      b.prediction.accuracy - a.prediction.accuracy ||
+      bytes(a) - bytes(b), // fewer WAN bytes when the bandwidth is not known yet
   );
   const c = feasible[0];
   return { candidate: c, reason: `lowest predicted p95 within the budget (accuracy ≥ ${(minAccuracy(cal) * 100).toFixed(2)} %)` };
