@@ -26,6 +26,8 @@ export interface JvmSpec {
   readonly log4jFile: string;
   /** @default 384 */
   readonly heapMb?: number;
+  /** More JVM options, before the class path (e.g. a `-javaagent:…`). @default none */
+  readonly jvmOptions?: readonly string[];
 }
 
 // $1 = parent (Node) pid, $2 = JVM pid. Ignores terminal signals; exits when the JVM does.
@@ -58,6 +60,7 @@ export class JvmProcess {
       '-XX:+ExitOnOutOfMemoryError',
       '-Djava.awt.headless=true',
       `-Dlog4j.configuration=file:${spec.log4jFile}`,
+      ...(spec.jvmOptions ?? []),
       '-cp',
       dist.classpath,
       spec.mainClass,
