@@ -81,6 +81,13 @@ test('a layer stuck on an unreachable next cluster fails /healthz after stallTim
   await send(0, 4);
   expect((await outputs(4, 60_000)).size).toBe(4);
   expect(await probe('/healthz')).toBe(200);
+  // Both outputs go to another cluster: ddnn_wan_bytes_total counts them (a 32×32×3 image gives ≥ 1 KiB of features or a small answer).
+  const wan = (await worker.metrics.wanBytes.get()).values;
+  const wanTotal = wan.reduce((a, v) => a + v.value, 0);
+  const settled = (await worker.metrics.answers.get()).values[0]?.value ?? 0;
+  expect(wan.every((v) => v.labels.destination === 'next' || v.labels.destination === 'answer')).toBe(true);
+  expect(wanTotal).toBeGreaterThan(4 * 50);
+  if (settled < 4) expect(wan.find((v) => v.labels.destination === 'next')!.value).toBeGreaterThan((4 - settled) * 1024);
 
   await cloudCluster.killBroker(0);
   await send(4, 30);
