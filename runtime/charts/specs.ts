@@ -89,7 +89,8 @@ function labelExpr(f: AxisFormat | undefined): string | undefined {
 
 function axis(title: string, f: AxisFormat | undefined, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const e = labelExpr(f);
-  return { title, ...(e ? { labelExpr: e } : {}), ...extra };
+  // An integer format on fractional ticks would print the same label twice.
+  return { title, ...(e ? { labelExpr: e } : {}), ...(f?.d3 === 'd' ? { tickMinStep: 1 } : {}), ...extra };
 }
 
 const legend = { orient: 'bottom', direction: 'horizontal', columns: 3, title: null, labelLimit: 260 } as const;

@@ -30,6 +30,8 @@ function addRunOptions(cmd: Command): Command {
     .option('--tf-threads <n>', 'TensorFlow intra- and inter-op threads per worker process (local replicas share the cores)', '1')
     .addOption(new Option('--features <dtype>', 'encoding of forwarded feature maps').choices(['float32', 'float16', 'int8']).default('float16'))
     .option('--no-progress', 'no progress bar (e.g. in CI logs)')
+    .option('--live', 'serve a live view of the workers\' metrics and the devices\' response times on 127.0.0.1 (prints its URL)', false)
+    .option('--live-port <port>', 'port of the live view (default: any free port)')
     .option('--warmup <n>', 'requests per run sent before measuring (not reported)', '50')
     .option('--drain-timeout-s <s>', 'seconds to wait for the last answers after the last request', '60');
 }

@@ -14,6 +14,7 @@ import { startMirrorMakersPerTarget } from '../kafka/mirror-maker';
 import { startLocalClusters, type LocalClusters } from './clusters';
 import { loadTestImages } from '../devices/dataset';
 import { bandwidthBytesPerSec, type RunOptions } from './options';
+import { startLive, superviseReplica, type LiveContext } from './live';
 import { startWorkerProcess, type WorkerProcess } from './processes';
 import { isAnswered } from '../../contracts/records';
 import type { RunRecords } from './records';
@@ -55,6 +56,8 @@ interface RunContext {
   readonly ui: ExperimentUi;
   readonly resources: Resources;
   readonly seen: { backend?: string; modelVersion?: string };
+  /** --live: the view and the replicas it watches */
+  readonly live?: LiveContext;
 }
 
 /** Creates the run's topics, starts its MirrorMaker 2 and workers, streams the images, and stops them again. */
@@ -82,11 +85,16 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
     ui.step(`${label}: starting ${wiring.workers.length} worker process(es): ${wiring.workers.map((w) => w.name).join(', ')}`);
     const workers = await Promise.all(
       wiring.workers.map(async (launch) => {
-        const w: WorkerProcess = await startWorkerProcess(launch, {
-          logFile: path.join(ctx.logDir, `worker-${wiring.name}-${launch.name}.log`),
-          backend: options.backend,
-          tfThreads: options.tfThreads,
-        });
+        const start = () =>
+          startWorkerProcess(launch, {
+            logFile: path.join(ctx.logDir, `worker-${wiring.name}-${launch.name}.log`),
+            backend: options.backend,
+            tfThreads: options.tfThreads,
+            metrics: ctx.live !== undefined,
+          });
+        const w: WorkerProcess = ctx.live
+          ? await superviseReplica(start, { name: `${wiring.name}/${launch.name}`, live: ctx.live, log: (m) => ui.step(`${label}: ${m}`) })
+          : await start();
         own.add(`worker ${launch.name}`, () => w.stop());
         return w;
       }),
@@ -114,7 +122,15 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
     const startedAt = Date.now();
     let fleet: DeviceFleetResult;
     try {
-      fleet = await runDevices({ ...fleetOptions, images: ctx.images, mode, onProgress: (done) => bar.update(done) });
+      fleet = await runDevices({
+        ...fleetOptions,
+        images: ctx.images,
+        mode,
+        onProgress: (done, _total, answered) => {
+          bar.update(done);
+          if (answered) ctx.live?.view.addRecord(answered); // the live view plots the devices' response times
+        },
+      });
     } finally {
       bar.stop();
     }
@@ -154,7 +170,13 @@ export async function runExperiment(options: RunOptions, ui: ExperimentUi, resou
   const clusters = await startLocalClusters(env, wan, `continuum-${process.pid}`);
   resources.add('kafka clusters', () => clusters.stop());
 
-  const ctx: RunContext = { options, env, clusters, images, requests, logDir, ui, resources, seen: {} };
+  let live: LiveContext | undefined;
+  if (options.live) {
+    live = await startLive(options.livePort, `continuum-ddnn live view: env ${env.name}`);
+    resources.add('live view', () => live!.view.close());
+    ui.step(`live view: ${live.view.url}`);
+  }
+  const ctx: RunContext = { options, env, clusters, images, requests, logDir, ui, resources, seen: {}, live };
   const common = { addresses: clusters.addresses, modelDir: options.model, devices: env.devices.count, threshold: env.threshold, featuresDtype: options.features };
   const earlyExit: Array<{ transport: Transport; run: RunRecords }> = [];
   const runs: Record<string, RunRecords> = {};

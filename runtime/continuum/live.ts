@@ -26,8 +26,8 @@ export interface SuperviseOptions {
 }
 
 /**
- * Starts a replica with `start` and starts it again whenever it exits before `stop()`; the returned handle stands
- * for whichever process currently runs.
+ * Starts a replica with `start` and starts it again whenever it exits before `stop()`; the returned handle's
+ * `exited` and `stop()` stand for whichever process currently runs (the rest describes the first one).
  */
 export async function superviseReplica(start: () => Promise<WorkerProcess>, o: SuperviseOptions): Promise<WorkerProcess> {
   let current = await start();
@@ -58,10 +58,7 @@ export async function superviseReplica(start: () => Promise<WorkerProcess>, o: S
   register(current);
   watch(current);
   return {
-    name: current.name,
-    pid: current.pid,
-    ready: current.ready,
-    logFile: current.logFile,
+    ...current,
     get exited() {
       return current.exited;
     },

@@ -57,6 +57,10 @@ export const RunOptionsSchema = z
     /** Encoding of the feature maps the edge forwards. */
     features: z.enum(['float32', 'float16', 'int8']).default('float16'),
     progress: z.boolean().default(true),
+    /** Serve the live view (runtime/live) on 127.0.0.1 while the experiment runs; restarts a worker replica that dies. */
+    live: z.boolean().default(false),
+    /** Port of the live view; 0 = any free port. */
+    livePort: z.coerce.number().int().min(0, '--live-port must be within 0..65535').max(65535, '--live-port must be within 0..65535').default(0),
     /** Requests per run sent before measuring (warm connections and models), not in the report. */
     warmup: z.coerce.number().int().min(0, '--warmup must be ≥ 0').default(50),
     /** Time allowed for the last answers once every request is sent. */

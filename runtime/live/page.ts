@@ -58,12 +58,20 @@ ${VENDOR_SCRIPTS.map((s) => `<script src="/vendor/${s}"></script>`).join('\n')}
 <p id="status">connecting…</p>
 <table id="totals"><thead><tr><th>layer</th><th>replicas up</th><th>requests</th><th>answers</th><th>forwards</th><th>dead letters</th></tr></thead><tbody></tbody></table>
 <p id="devices"></p>
-<div id="charts">${charts.map((c) => `<figure><div id="chart-${esc(c.id)}"></div><figcaption>${esc(c.description)}</figcaption></figure>`).join('')}</div>
+<div id="charts">${charts.map((c) => `<figure><div id="chart-${esc(c.id)}" class="chart"></div><figcaption>${esc(c.description)}</figcaption></figure>`).join('')}</div>
 <script>
 const CHARTS = ${json};
 const views = {};
-const ready = Promise.all(CHARTS.map((c) =>
-  vegaEmbed('#chart-' + c.id, c.spec, { actions: false, renderer: 'svg' }).then((r) => { views[c.id] = r.view; })));
+// A chart is embedded with its first data (Vega lays an empty one out with infinite extents), then only its data
+// set is replaced.
+async function drawChart(c, points) {
+  const rows = points.map((p) => ({ ...p, i: p.x, dashed: false }));
+  if (views[c.id]) return views[c.id].data('values', rows).runAsync();
+  if (rows.length === 0) return;
+  const spec = JSON.parse(JSON.stringify(c.spec));
+  spec.data.values = rows;
+  views[c.id] = (await vegaEmbed('#chart-' + c.id, spec, { actions: false, renderer: 'svg' })).view;
+}
 const cell = (text, attrs) => { const td = document.createElement('td'); td.textContent = text; for (const [k, v] of Object.entries(attrs || {})) td.setAttribute(k, v); return td; };
 function show(s) {
   const down = s.targets.filter((t) => !t.up);
@@ -84,7 +92,7 @@ function show(s) {
   d.dataset.answered = String(s.devices.answered);
   d.textContent = 'devices: ' + s.devices.answered + ' answers · last 5 s: ' + (Object.entries(s.devices.recent)
     .map(([l, r]) => l + ' n=' + r.n + ' p50 ' + r.p50.toFixed(0) + ' ms p95 ' + r.p95.toFixed(0) + ' ms').join(' · ') || 'none');
-  return Promise.all(Object.entries(views).map(([id, view]) => view.data('values', (s.charts[id] || []).map((p) => ({ ...p, i: p.x, dashed: false }))).runAsync()));
+  return Promise.all(CHARTS.map((c) => drawChart(c, s.charts[c.id] || [])));
 }
 let latest = null;
 let drawing = false;
@@ -97,7 +105,7 @@ async function draw() {
   if (latest) void draw();
 }
 const events = new EventSource('/events');
-events.onmessage = (e) => { latest = JSON.parse(e.data); void ready.then(draw); };
+events.onmessage = (e) => { latest = JSON.parse(e.data); void draw(); };
 events.onerror = () => { document.getElementById('status').textContent = 'reconnecting…'; };
 </script>
 </body></html>

@@ -72,6 +72,8 @@ export async function startLiveView(options: LiveViewOptions): Promise<LiveView>
       if (latest) res.write(`data: ${JSON.stringify(latest)}\n\n`);
       clients.add(res);
       req.on('close', () => clients.delete(res));
+    } else if (url.pathname === '/favicon.ico') {
+      res.writeHead(204).end();
     } else if (url.pathname === '/snapshot.json') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(latest));
     } else {
