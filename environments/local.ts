@@ -4,7 +4,7 @@
  * Nothing is provisioned: the constructs synthesize no manifests for it; runtime/continuum reads it.
  */
 import type { EnvironmentInput } from './schema';
-import { PAPER_THRESHOLD, WORKER_IMAGE } from './shared';
+import { LOCAL_CPU, PAPER_THRESHOLD, WORKER_IMAGE } from './shared';
 
 const topics = { partitions: 2, replicationFactor: 1, minInSyncReplicas: 1 };
 const localKafka = { brokers: 1, quorum: 1, external: { type: 'NodePort' as const, host: '127.0.0.1' } };
@@ -36,4 +36,5 @@ export const local: EnvironmentInput = {
   ],
   federation: { engine: 'none' },
   devices: { count: 5 },
+  localCpu: { ...LOCAL_CPU },
 };

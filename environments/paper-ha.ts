@@ -7,7 +7,7 @@
  * the autoscaler, e.g. the local main job, starts).
  */
 import type { EnvironmentInput } from './schema';
-import { PAPER_CLOUD, PAPER_CLOUD_MACHINE, PAPER_EDGE_EGRESS, PAPER_EDGE_NODES, PAPER_MODEL, PAPER_THRESHOLD, WORKER_IMAGE, cloudApiEndpoint, cloudExternal, edgeExternal } from './shared';
+import { LOCAL_CPU, PAPER_CLOUD, PAPER_CLOUD_MACHINE, PAPER_EDGE_EGRESS, PAPER_EDGE_NODES, PAPER_MODEL, PAPER_THRESHOLD, WORKER_IMAGE, cloudApiEndpoint, cloudExternal, edgeExternal } from './shared';
 
 export const PAPER_HA_PARTITIONS = [1, 2, 3, 4] as const;
 export type PaperHaPartitions = (typeof PAPER_HA_PARTITIONS)[number];
@@ -43,6 +43,7 @@ export function paperHa(partitions: PaperHaPartitions): EnvironmentInput {
     ],
     federation: { engine: 'kubefed', hostLayer: 'cloud' },
     devices: { count: 5 },
+    localCpu: { ...LOCAL_CPU },
     // README "Operating it": KEDA scales each layer's workers on lag (1 … partitions), Prometheus Operator
     // PodMonitors + alerts, a Grafana dashboard per layer.
     operations: { autoscaling: { lagThreshold: 50 }, monitoring: {}, alerts: {}, dashboards: {} },

@@ -257,6 +257,14 @@ export const EnvironmentSchema = z
     operations: OperationsSpec.default({}),
     training: TrainingSpec.optional(),
     /**
+     * Local runs only (npm start, npm run sweep): CPU cores each layer's processes may use (its brokers, ZooKeeper,
+     * the MirrorMaker 2 next to it, its workers) and `devices` for the simulated devices — the separate machines of a
+     * real continuum, on one machine. Enforced with cgroup CPU quotas where writable (runtime/process/cpu-groups.ts).
+     */
+    localCpu: z
+      .record(z.string().regex(/^[a-z0-9-]{1,63}$/, 'must be a layer name or "devices"'), z.number().min(0.05, 'at least 0.05 CPU').max(64))
+      .optional(),
+    /**
      * The devices of this environment: simulated ones in local runs (runtime/devices), and in the manifests one SCRAM
      * user, one reply topic `<prefix>.replies.<id>` and ACLs per device (a device reads only its own answers).
      */
@@ -315,6 +323,10 @@ export const EnvironmentSchema = z
       if (layer.cluster.kind === 'on-prem' && !layer.cluster.nodes.some((n) => n.role === 'server'))
         issue(at('cluster', 'nodes'), 'an on-prem cluster needs at least one node with role "server"');
     });
+
+    for (const key of Object.keys(env.localCpu ?? {})) {
+      if (key !== 'devices' && !names.includes(key)) issue(['localCpu', key], `"${key}" is neither a layer (${names.join(', ')}) nor "devices"`);
+    }
 
     const workers = env.layers.filter((l) => l.worker);
     if (workers.length === 0) issue(['layers'], 'at least one layer must run a worker (worker.subModel)');

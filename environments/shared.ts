@@ -37,6 +37,13 @@ export const PAPER_MODEL = {
 /** The paper's early-exit threshold on the edge branch's top softmax probability. */
 export const PAPER_THRESHOLD = 0.8;
 
+/**
+ * CPU cores per layer in local runs, standing in for the paper's separate machines on one 2-core host: the edge
+ * (3 brokers, ZooKeeper, MM2, its workers) 0.8, the cloud 1.0, the devices 0.2. The cloud-only baseline runs in the
+ * same cloud budget. Override with `npm start -- --cpu edge=…,cloud=…,devices=…` or `--no-cpu-budgets`.
+ */
+export const LOCAL_CPU = { edge: 0.8, cloud: 1.0, devices: 0.2 } as const;
+
 export const cloudExternal = (env: string) => ({
   type: 'LoadBalancer' as const,
   hostPattern: `kafka-{ordinal}.cloud.${env}.ddnn.example.net`,

@@ -29,6 +29,8 @@ function addRunOptions(cmd: Command): Command {
     .addOption(new Option('--backend <name>', 'tfjs backend of the workers').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
     .option('--tf-threads <n>', 'TensorFlow intra- and inter-op threads per worker process (local replicas share the cores)', '1')
     .addOption(new Option('--features <dtype>', 'encoding of forwarded feature maps').choices(['float32', 'float16', 'int8']).default('float16'))
+    .option('--cpu <budgets>', "CPU cores per group, e.g. edge=0.8,cloud=1,devices=0.2 (default: the environment's localCpu)")
+    .option('--no-cpu-budgets', 'run every process on all cores (no per-layer CPU groups)')
     .option('--no-progress', 'no progress bar (e.g. in CI logs)')
     .option('--live', 'serve a live view of the workers\' metrics and the devices\' response times on 127.0.0.1 (prints its URL)', false)
     .option('--live-port <port>', 'port of the live view (default: any free port)')

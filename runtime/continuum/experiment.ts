@@ -8,11 +8,16 @@ import { mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { getEnvironment, type Environment, type Transport } from '../../environments';
-import { runDevices, type DeviceFleetResult, type SendMode } from '../devices/simulator';
+import type { DeviceFleetResult, SendMode } from '../devices/simulator';
+import { CpuGroups } from '../process/cpu-groups';
+import { sampleCpu } from '../process/cpu-time';
+import { summarizeCpuRun, type CpuReport, type CpuRun, type RosterEntry } from './cpu-usage';
+import { runDevicesInChild, type FleetLaunch } from './device-fleet-process';
 import type { LabeledImage } from '../devices/session';
 import { startMirrorMakersPerTarget } from '../kafka/mirror-maker';
 import { startLocalClusters, type LocalClusters } from './clusters';
 import { loadTestImages } from '../devices/dataset';
+import type { LocalKafkaCluster } from '../kafka/cluster';
 import { bandwidthBytesPerSec, type RunOptions } from './options';
 import { startLive, superviseReplica, type LiveContext } from './live';
 import { startWorkerProcess, type WorkerProcess } from './processes';
@@ -56,6 +61,10 @@ interface RunContext {
   readonly ui: ExperimentUi;
   readonly resources: Resources;
   readonly seen: { backend?: string; modelVersion?: string };
+  /** per-layer CPU groups (null: --no-cpu-budgets) and every process of the run, for the CPU table */
+  readonly cpu: CpuGroups | null;
+  readonly roster: RosterEntry[];
+  readonly cpuRuns: CpuRun[];
   /** --live: the view and the replicas it watches */
   readonly live?: LiveContext;
 }
@@ -80,7 +89,10 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
       onStart: (target, flows) =>
         ui.step(`${label}: MirrorMaker 2 → ${target} (${flows.map((f) => `${f.source}→${f.target}: ${f.topics.length} topic(s)`).join(', ')})`),
     });
-    for (const [target, mm] of mirrorMakers) own.add(`mirror-maker → ${target}`, () => mm.stop());
+    for (const [target, mm] of mirrorMakers) {
+      own.add(`mirror-maker → ${target}`, () => mm.stop());
+      enlist(ctx, { layer: target, kind: 'mirror-maker', name: `mirror-maker→${target}`, pid: mm.pid });
+    }
 
     ui.step(`${label}: starting ${wiring.workers.length} worker process(es): ${wiring.workers.map((w) => w.name).join(', ')}`);
     const workers = await Promise.all(
@@ -96,6 +108,7 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
           ? await superviseReplica(start, { name: `${wiring.name}/${launch.name}`, live: ctx.live, log: (m) => ui.step(`${label}: ${m}`) })
           : await start();
         own.add(`worker ${launch.name}`, () => w.stop());
+        enlist(ctx, { layer: launch.layer, kind: 'worker', name: `worker ${launch.name}`, pid: w.pid });
         return w;
       }),
     );
@@ -103,7 +116,7 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
     if (wiring.layers.length > 1) ctx.seen.modelVersion ??= workers[0]?.ready.modelVersion;
 
     const mode: SendMode = options.rate ? { kind: 'rate', perSecond: options.rate } : { kind: 'closed-loop', window: 1 };
-    const fleetOptions = {
+    const fleet0 = {
       brokers: wiring.devices.requestBrokers.split(','),
       requestTopic: wiring.devices.requestTopic,
       replyTopicPrefix: wiring.devices.replyTopicPrefix,
@@ -112,30 +125,71 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
       split: options.split,
       timeoutMs: options.drainTimeoutS * 1000,
     };
+    // The devices run in a child process of their own, in the `devices` CPU group (the paper's separate computers).
+    const devicesLog = path.join(ctx.logDir, `devices-${wiring.name}.log`);
+    const fleetRun = (
+      fleet: FleetLaunch['fleet'],
+      from: number,
+      to: number,
+      hooks: { onStreaming: (pid: number) => void; onFinished?: () => void; onProgress?: (done: number) => void },
+    ) =>
+      runDevicesInChild(
+        { fleet, dataDir: options.dataDir, from, to },
+        { logFile: devicesLog, onStreaming: hooks.onStreaming, onFinished: hooks.onFinished, onProgress: (done, _total, answered) => {
+          hooks.onProgress?.(done);
+          if (answered) ctx.live?.view.addRecord(answered); // the live view plots the devices' response times
+        } },
+      );
+    const devicesEntry = (pid: number): RosterEntry => ({ layer: 'devices', kind: 'devices', name: 'devices', pid });
     if (options.warmup > 0) {
       // Not measured: the first requests pay for connections, metadata and the model's first predictions.
       ui.step(`${label}: warm-up, ${options.warmup} request(s)`);
-      await runDevices({ ...fleetOptions, images: ctx.images.slice(0, options.warmup), mode: { kind: 'closed-loop', window: 1 } });
+      await fleetRun({ ...fleet0, mode: { kind: 'closed-loop', window: 1 } }, 0, Math.min(options.warmup, ctx.images.length), {
+        onStreaming: (pid) => ctx.cpu?.add('devices', pid),
+      });
     }
     const bar = ui.startStream(label, ctx.requests);
-    const wanBefore = clusters.wanBytes();
-    const startedAt = Date.now();
+    let wanBefore = clusters.wanBytes();
+    let startedAt = Date.now();
     let fleet: DeviceFleetResult;
+    // Measured from the first request to the last answer (the devices' start-up is outside the window).
+    let throttledBefore = throttled(ctx);
+    let cpuBefore = sampleCpu(ctx.roster.map((e) => e.pid));
+    const onStreaming = (pid: number) => {
+      enlist(ctx, devicesEntry(pid));
+      cpuBefore = sampleCpu(ctx.roster.map((e) => e.pid));
+      throttledBefore = throttled(ctx);
+      wanBefore = clusters.wanBytes();
+      startedAt = Date.now();
+    };
+    let cpuAfter = cpuBefore;
+    let throttledAfter = throttledBefore;
+    let finishedAt = Date.now();
+    const onFinished = () => {
+      cpuAfter = sampleCpu(ctx.roster.map((e) => e.pid));
+      throttledAfter = throttled(ctx);
+      finishedAt = Date.now();
+    };
     try {
-      fleet = await runDevices({
-        ...fleetOptions,
-        images: ctx.images,
-        mode,
-        onProgress: (done, _total, answered) => {
-          bar.update(done);
-          if (answered) ctx.live?.view.addRecord(answered); // the live view plots the devices' response times
-        },
-      });
+      fleet = await fleetRun({ ...fleet0, mode }, 0, ctx.images.length, { onStreaming, onFinished, onProgress: (done) => bar.update(done) });
     } finally {
       bar.stop();
     }
-    const durationMs = Date.now() - startedAt;
+    const durationMs = finishedAt - startedAt;
     const wanAfter = clusters.wanBytes();
+    ctx.cpuRuns.push(
+      summarizeCpuRun({
+        run: wiring.name,
+        roster: ctx.roster,
+        before: cpuBefore,
+        after: cpuAfter,
+        requests: fleet.records.length,
+        budgets: ctx.cpu?.budgets ?? {},
+        throttledMs: Object.fromEntries(Object.keys(throttledAfter).map((g) => [g, throttledAfter[g] - (throttledBefore[g] ?? 0)])),
+      }),
+    );
+    // This run's workers, MM2 and devices go away with it: the next run enlists its own.
+    ctx.roster.splice(0, ctx.roster.length, ...ctx.roster.filter((e) => e.kind === 'broker' || e.kind === 'zookeeper'));
     if (fleet.foreign > 0 || fleet.unknown > 0 || fleet.malformed > 0) {
       ui.step(`${label}: WARNING answers not matching a request: foreign ${fleet.foreign}, unknown ${fleet.unknown}, malformed ${fleet.malformed}`);
     }
@@ -153,6 +207,42 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
   }
 }
 
+/** Records a process of the run and puts it in its layer's CPU group. */
+function enlist(ctx: Pick<RunContext, 'cpu' | 'roster'>, entry: RosterEntry | (Omit<RosterEntry, 'pid'> & { pid: number | undefined })): void {
+  if (entry.pid === undefined) return;
+  const e = entry as RosterEntry;
+  ctx.roster.push(e);
+  ctx.cpu?.add(e.layer, e.pid);
+}
+
+function throttled(ctx: Pick<RunContext, 'cpu'>): Record<string, number> {
+  const g = ctx.cpu;
+  return g ? Object.fromEntries(Object.keys(g.budgets).map((name) => [name, g.throttledMs(name)])) : {};
+}
+
+/** Brokers and ZooKeeper of each layer's cluster, named by layer. */
+function clusterRoster(clusters: ReadonlyMap<string, LocalKafkaCluster>): RosterEntry[] {
+  return [...clusters].flatMap(([layer, c]) => {
+    const brokers = Array.from({ length: c.brokerCount }, (_, i) => ({ i, pid: c.brokerPid(i) }));
+    const brokerPids = new Set(brokers.map((b) => b.pid));
+    return [
+      ...brokers.flatMap(({ i, pid }) => (pid === undefined ? [] : [{ layer, kind: 'broker' as const, name: `${layer} broker ${c.nodeIds[i]}`, pid }])),
+      ...c.pids().filter((p) => !brokerPids.has(p)).map((pid) => ({ layer, kind: 'zookeeper' as const, name: `${layer} zookeeper`, pid })),
+    ];
+  });
+}
+
+/** The budgets in force: --cpu, else the environment's localCpu; none with --no-cpu-budgets. */
+export function cpuBudgets(options: Pick<RunOptions, 'cpu' | 'cpuBudgets'>, env: Pick<Environment, 'localCpu' | 'layers'>): Record<string, number> | null {
+  if (!options.cpuBudgets) return null;
+  const budgets = { ...(env.localCpu ?? {}), ...(options.cpu ?? {}) };
+  const names = new Set([...env.layers.map((l) => l.name), 'devices']);
+  for (const k of Object.keys(budgets)) {
+    if (!names.has(k)) throw new Error(`--cpu ${k}=…: "${k}" is neither a layer of ${env.layers.map((l) => l.name).join(', ')} nor "devices"`);
+  }
+  return Object.keys(budgets).length > 0 ? budgets : null;
+}
+
 export async function runExperiment(options: RunOptions, ui: ExperimentUi, resources: Resources): Promise<ExperimentResult> {
   const startedAt = new Date();
   const loadAtStart = os.loadavg();
@@ -167,6 +257,12 @@ export async function runExperiment(options: RunOptions, ui: ExperimentUi, resou
   const layers = env.layers.map((l) => l.name);
   const brokers = Math.min(3, env.layers[0].kafka.brokers);
   ui.step(`env ${env.name}: ${layers.join(' + ')} clusters (${brokers} broker(s) each, ${env.coordination}), WAN ${options.wanLatency} ms one-way${wan.bandwidthBytesPerSec ? `, ${options.wanBandwidth} Mbit/s` : ''}; ${images.length} images, ${env.devices.count} devices`);
+  const budgets = cpuBudgets(options, env);
+  const cpu = budgets ? CpuGroups.create({ budgets, runId: `${process.pid}-${Date.now()}` }) : null;
+  if (cpu) {
+    resources.add('cpu groups', async () => cpu.close()); // added first: closed last, once every process stopped
+    ui.step(`CPU budgets: ${Object.entries(cpu.budgets).map(([k, v]) => `${k} ${v}`).join(', ')} (${cpu.note})`);
+  } else ui.step('CPU budgets: none (--no-cpu-budgets): every process shares every core');
   const clusters = await startLocalClusters(env, wan, `continuum-${process.pid}`);
   resources.add('kafka clusters', () => clusters.stop());
 
@@ -176,7 +272,8 @@ export async function runExperiment(options: RunOptions, ui: ExperimentUi, resou
     resources.add('live view', () => live!.view.close());
     ui.step(`live view: ${live.view.url}`);
   }
-  const ctx: RunContext = { options, env, clusters, images, requests, logDir, ui, resources, seen: {}, live };
+  const ctx: RunContext = { options, env, clusters, images, requests, logDir, ui, resources, seen: {}, cpu, roster: [], cpuRuns: [], live };
+  for (const e of clusterRoster(clusters.clusters)) enlist(ctx, e);
   const common = { addresses: clusters.addresses, modelDir: options.model, devices: env.devices.count, threshold: env.threshold, featuresDtype: options.features };
   const earlyExit: Array<{ transport: Transport; run: RunRecords }> = [];
   const runs: Record<string, RunRecords> = {};
@@ -219,6 +316,13 @@ export async function runExperiment(options: RunOptions, ui: ExperimentUi, resou
     cloudOnly: runs['cloud-only'] ?? { sent: 0, records: [], wanBytes: { up: 0, down: 0 }, durationMs: 0 },
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
+    cpu: cpuReport(cpu, ctx.cpuRuns),
   });
   return { report, runs, runDir };
+}
+
+function cpuReport(cpu: CpuGroups | null, runs: CpuRun[]): CpuReport {
+  return cpu
+    ? { isolation: cpu.isolation, budgets: cpu.budgets, note: cpu.note, runs }
+    : { isolation: 'none', budgets: {}, note: 'no CPU budgets (--no-cpu-budgets): every process shared every core', runs };
 }

@@ -56,6 +56,15 @@ export const RunOptionsSchema = z
     tfThreads: z.coerce.number().int().min(1, '--tf-threads must be ≥ 1').max(64).default(1),
     /** Encoding of the feature maps the edge forwards. */
     features: z.enum(['float32', 'float16', 'int8']).default('float16'),
+    /** `layer=cores,…`: overrides the environment's localCpu budgets (names: its layers and `devices`). */
+    cpu: z
+      .string()
+      .regex(/^[a-z0-9-]+=\d+(\.\d+)?(,[a-z0-9-]+=\d+(\.\d+)?)*$/, '--cpu must look like edge=0.8,cloud=1,devices=0.2')
+      .transform((s) => Object.fromEntries(s.split(',').map((kv) => [kv.split('=')[0], Number(kv.split('=')[1])])))
+      .refine((b) => Object.values(b).every((v) => v >= 0.05), '--cpu budgets must be ≥ 0.05 cores each')
+      .optional(),
+    /** false: every process on every core (the numbers then measure one shared machine, not the paper's setup). */
+    cpuBudgets: z.boolean().default(true),
     progress: z.boolean().default(true),
     /** Serve the live view (runtime/live) on 127.0.0.1 while the experiment runs; restarts a worker replica that dies. */
     live: z.boolean().default(false),

@@ -2,6 +2,7 @@
  * The experiment report (pure): raw device records of the early-exit run(s) and of the cloud-only baseline over the
  * same images → the measures of the paper's §5.2, with the paper's numbers beside ours.
  */
+import type { CpuReport } from './cpu-usage';
 import { PAPER, PaperNumbers } from './paper';
 import type { AnsweredRecord } from '../../contracts/records';
 import { collect } from '../collector/collect';
@@ -44,6 +45,8 @@ export interface ExperimentInput {
   readonly cloudOnly: RunRecords;
   readonly startedAt: string;
   readonly finishedAt: string;
+  /** CPU budgets and what each component used (absent in reports from before CPU groups) */
+  readonly cpu?: CpuReport;
 }
 
 /** Is every request answered exactly once? */
@@ -121,6 +124,8 @@ export interface ExperimentReport {
   readonly setup: ExperimentSetup;
   readonly cloudOnly: CloudOnlySummary;
   readonly earlyExit: readonly EarlyExitSummary[];
+  /** CPU budgets per layer and what each component used per request (runtime/continuum/cpu-usage.ts) */
+  readonly cpu?: CpuReport;
   readonly paper: PaperNumbers;
 }
 
@@ -270,6 +275,7 @@ export function buildReport(input: ExperimentInput): ExperimentReport {
     earlyExit: input.earlyExit.map(({ transport, run }) =>
       summarizeEarlyExit(transport, run, input.setup.layers, { summary, records: baseline, predictionByImage, timesByImage }),
     ),
+    ...(input.cpu ? { cpu: input.cpu } : {}),
     paper: PAPER,
   };
 }

@@ -33,6 +33,7 @@ export function describeSetup(report: ExperimentReport): string[] {
   return [
     `env ${s.env} · ${s.layers.join(' → ')} · ${s.brokersPerLayer} broker(s)/layer · ${s.partitions} partition(s) = worker replicas`,
     `${s.devices} devices (${rate}, ${split}) · ${s.images} images from ${s.dataset} · threshold ${s.threshold} · ${wan}`,
+    ...(report.cpu ? [`CPU budgets: ${Object.keys(report.cpu.budgets).length > 0 ? Object.entries(report.cpu.budgets).map(([k, v]) => `${k} ${v}`).join(', ') : 'none'} · ${report.cpu.note}`] : []),
     `model ${s.model}@${s.modelVersion} · tfjs backend ${s.backend}${s.tfThreads ? ` (${s.tfThreads} thread(s)/worker)` : ''}${s.features ? ` · features ${s.features}` : ''} · ${s.host}${s.loadAverage ? ` · load ${s.loadAverage.map((l) => l.toFixed(2)).join(' ')} at start` : ''}`,
   ];
 }
@@ -116,6 +117,41 @@ export function breakdownTable(report: ExperimentReport): Table | null {
   };
 }
 
+/** CPU per group against its budget, and per component per request, for every run (the issue-17 table). */
+export function cpuTable(report: ExperimentReport): Table | null {
+  const cpu = report.cpu;
+  if (!cpu || cpu.runs.length === 0) return null;
+  const runs = cpu.runs;
+  const groups = [...new Set(runs.flatMap((r) => Object.keys(r.groups)))];
+  const rows: Row[] = [{ section: `CPU used per group, cores (budget; isolation: ${cpu.note})` }];
+  for (const g of groups) {
+    const budget = cpu.budgets[g];
+    rows.push([
+      `  ${g}${budget !== undefined ? ` (budget ${budget})` : ' (no budget)'}`,
+      ...runs.map((r) => {
+        const u = r.groups[g];
+        return u ? `${u.usedCpus.toFixed(2)}${u.throttledMs > 0 ? ` (thr ${(u.throttledMs / 1000).toFixed(1)} s)` : ''}` : DASH;
+      }),
+    ]);
+  }
+  rows.push({ section: 'CPU per request, ms (all processes of the kind in that group)' });
+  const kinds = [...new Set(runs.flatMap((r) => r.components.map((c) => `${c.layer}/${c.kind}`)))];
+  for (const k of kinds) {
+    rows.push([
+      `  ${k}`,
+      ...runs.map((r) => {
+        const cs = r.components.filter((c) => `${c.layer}/${c.kind}` === k);
+        return cs.length === 0 ? DASH : `${cs.reduce((s, c) => s + c.perRequestMs, 0).toFixed(2)} (${cs.length})`;
+      }),
+    ]);
+  }
+  rows.push([
+    '  total',
+    ...runs.map((r) => r.components.reduce((s, c) => s + c.perRequestMs, 0).toFixed(2)),
+  ]);
+  return { title: 'CPU: budgets and what each component used while the requests streamed', headers: ['Group / component', ...runs.map((r) => r.run)], rows };
+}
+
 export function renderReport(report: ExperimentReport): string {
   return [
     ...describeSetup(report),
@@ -125,6 +161,7 @@ export function renderReport(report: ExperimentReport): string {
     renderTable(latencyTable(report)),
     '',
     ...(breakdownTable(report) ? [renderTable(breakdownTable(report)!), ''] : []),
+    ...(cpuTable(report) ? [renderTable(cpuTable(report)!), ''] : []),
     'paper: §5.2 of the Kafka-ML DDNN paper; its global accuracies and most absolute times are only in its figures.',
   ].join('\n');
 }

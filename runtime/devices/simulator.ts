@@ -36,6 +36,8 @@ export interface DeviceFleetOptions {
   logger?: Logger;
   /** TLS + SASL: one access for all devices, or per device id (its own SCRAM user, for per-device ACLs). @default PLAINTEXT */
   security?: ClientSecurity | ((deviceId: string) => ClientSecurity);
+  /** called once every device is connected, right before the first request */
+  onStart?: () => void;
   /** called after every finished request, with its record when it was answered (the live view plots them) */
   onProgress?: (finished: number, total: number, answered?: DeviceRecord) => void;
 }
@@ -90,6 +92,7 @@ export async function runDevices(opts: DeviceFleetOptions): Promise<DeviceFleetR
   let finished = 0;
   const progress = (answered?: DeviceRecord) => opts.onProgress?.(++finished, total, answered);
   const startedAt = epochMs();
+  opts.onStart?.();
   opts.logger?.info({ event: 'devices-start', devices: opts.devices, requests: total, mode, split, runId }, 'devices streaming');
   try {
     await Promise.all(devices.map((d) => d.stream(opts.requestTopic, mode, timeoutMs, progress)));
