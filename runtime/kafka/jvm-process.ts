@@ -57,6 +57,11 @@ export class JvmProcess {
       `-Xmx${heap}m`,
       // One GC thread and a small footprint: several JVMs share 2 cores in tests.
       '-XX:+UseSerialGC',
+      // CPU per request is what a local continuum measures (issue 17): C1 only (no C2 compile storms in the first
+      // minutes, which a broker's I/O-bound paths hardly need), one compiler thread, no perf-data mmap writes.
+      '-XX:TieredStopAtLevel=1',
+      '-XX:CICompilerCount=1',
+      '-XX:-UsePerfData',
       '-XX:+ExitOnOutOfMemoryError',
       '-Djava.awt.headless=true',
       `-Dlog4j.configuration=file:${spec.log4jFile}`,

@@ -56,7 +56,13 @@ export const WorkerConfigSchema = z
     maxHeaders: z.coerce.number().int().min(8).max(100_000).default(64).describe('headers a record may carry; more → dead letter'),
     maxHeaderBytes: z.coerce.number().int().min(1024).default(64 * 1024).describe('header bytes a record may carry; more → dead letter'),
     dlqMaxBytes: z.coerce.number().int().min(4096).default(1024 * 1024).describe('a dead letter keeps at most this many bytes of the record'),
-    commitIntervalMs: z.coerce.number().int().min(0).max(60_000).default(100).describe('how often finished offsets are committed'),
+    commitIntervalMs: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(60_000)
+      .default(1000)
+      .describe('how often finished offsets are committed (each commit is a replicated write to __consumer_offsets; a crash replays at most this much)'),
     stallTimeoutMs: z.coerce
       .number()
       .int()

@@ -31,7 +31,7 @@ const FLAGS: Record<keyof typeof WORKER_ENV, string> = {
   maxHeaders: 'headers a record may carry; more → dead letter (default 64)',
   maxHeaderBytes: 'header bytes a record may carry; more → dead letter (default 65536)',
   dlqMaxBytes: 'bytes of the original record a dead letter keeps (default 1 MiB)',
-  commitIntervalMs: 'how often finished offsets are committed (default 100)',
+  commitIntervalMs: 'how often finished offsets are committed (default 1000)',
   stallTimeoutMs: '/healthz fails after a partition with records in flight made no progress this long (default 120000)',
   backend: 'auto | tensorflow | wasm | cpu (default auto)',
   httpPort: 'health/metrics port; 0 = any, -1 = off (default 8080)',
