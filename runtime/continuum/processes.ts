@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { OwnedChild } from '../process/owned-child';
-import { WORKER_LAUNCH_ENV, type WorkerFailedMessage, type WorkerReadyMessage } from './worker-process';
+import { DEBUG_HOOKS_ENV, WORKER_LAUNCH_ENV, type DebugMessage, type WorkerFailedMessage, type WorkerReadyMessage } from './worker-process';
 import type { WorkerLaunch } from './wiring';
 
 const ENTRY = path.join(__dirname, 'worker-process.ts');
@@ -20,6 +20,8 @@ export interface WorkerProcess {
   /** resolves with the exit code (or signal) once the process has exited, whoever stopped it */
   readonly exited: Promise<number | string>;
   stop(graceMs?: number): Promise<void>;
+  /** experiments only (`debugHooks`): adds this much to every micro-batch's predict from now on */
+  setExtraPredictMs(ms: number): void;
 }
 
 export interface WorkerProcessOptions {
@@ -31,6 +33,8 @@ export interface WorkerProcessOptions {
   readonly readyTimeoutMs?: number;
   /** serve /metrics (and the probes) on a free port, for the live view. @default false */
   readonly metrics?: boolean;
+  /** experiments only: the replica accepts `setExtraPredictMs` (an edge slowed down, in the wan-drop scenario). @default false */
+  readonly debugHooks?: boolean;
 }
 
 export async function startWorkerProcess(launch: WorkerLaunch, options: WorkerProcessOptions): Promise<WorkerProcess> {
@@ -45,6 +49,7 @@ export async function startWorkerProcess(launch: WorkerLaunch, options: WorkerPr
       ...process.env,
       [WORKER_LAUNCH_ENV]: JSON.stringify(config),
       // Several replicas and brokers share a few cores here: TensorFlow's per-core thread pools would oversubscribe them.
+      ...(options.debugHooks ? { [DEBUG_HOOKS_ENV]: '1' } : {}),
       ...(options.tfThreads ? { TF_NUM_INTRAOP_THREADS: String(options.tfThreads), TF_NUM_INTEROP_THREADS: String(options.tfThreads) } : {}),
     },
   });
@@ -74,6 +79,11 @@ export async function startWorkerProcess(launch: WorkerLaunch, options: WorkerPr
     logFile: options.logFile,
     exited: owned.exited,
     stop: (graceMs = 10_000) => owned.stop(graceMs),
+    setExtraPredictMs(ms: number) {
+      if (!options.debugHooks) throw new Error(`worker ${launch.name}: started without debugHooks`);
+      const msg: DebugMessage = { type: 'debug-extra-predict-ms', ms };
+      if (child.connected) child.send(msg);
+    },
   };
 }
 

@@ -4,10 +4,23 @@
  * the child sends {type:'ready'} once its consumer joined the group; it stops when told (SIGTERM/SIGINT) and also
  * when the IPC channel closes, i.e. when the parent is gone — even SIGKILLed — so no replica outlives the job.
  */
-import { parseWorkerConfig } from '../worker/config';
+import { selectBackend } from '../tf/backend';
+import { loadSubModel, type SubModel } from '../tf/sub-model';
+import { parseWorkerConfig, type WorkerConfig } from '../worker/config';
 import { startWorker, type WorkerHandle } from '../worker/worker';
 
 export const WORKER_LAUNCH_ENV = 'DDNN_CONTINUUM_WORKER';
+/**
+ * Experiments only ('1'): the replica obeys DebugMessage over IPC — the wan-drop scenario slows the edge down
+ * mid-run. Never set by the constructs; a worker started any other way has no such hook.
+ */
+export const DEBUG_HOOKS_ENV = 'DDNN_DEBUG_HOOKS';
+
+export interface DebugMessage {
+  readonly type: 'debug-extra-predict-ms';
+  /** added to every micro-batch's predict from now on (0 = none) */
+  readonly ms: number;
+}
 
 export interface WorkerReadyMessage {
   readonly type: 'ready';
@@ -37,7 +50,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void exit(0));
   process.on('disconnect', () => void exit(0));
   try {
-    handle = await startWorker(parseWorkerConfig(config));
+    const parsed = parseWorkerConfig(config);
+    handle = await startWorker(parsed, process.env[DEBUG_HOOKS_ENV] === '1' ? { subModel: await slowable(parsed) } : {});
     void handle.done.then(() => exit(0));
     await handle.joined;
     const msg: WorkerReadyMessage = { type: 'ready', backend: handle.backend.name, layer: handle.layer, modelVersion: handle.manifest.modelVersion, httpPort: handle.httpPort };
@@ -47,6 +61,25 @@ async function main(): Promise<void> {
     process.send?.(msg);
     await exit(1);
   }
+}
+
+/** The replica's sub-model with a predict that can be slowed down at run time (DebugMessage). */
+async function slowable(config: WorkerConfig): Promise<SubModel> {
+  await selectBackend(config.backend);
+  const model = await loadSubModel(config.model);
+  let extraMs = 0;
+  process.on('message', (m: DebugMessage) => {
+    if (m?.type === 'debug-extra-predict-ms' && Number.isFinite(m.ms) && m.ms >= 0) extraMs = m.ms;
+  });
+  return {
+    manifest: model.manifest,
+    async predict(inputs) {
+      const out = await model.predict(inputs);
+      if (extraMs > 0) await new Promise((r) => setTimeout(r, extraMs));
+      return out;
+    },
+    dispose: () => model.dispose(),
+  };
 }
 
 if (require.main === module) void main();

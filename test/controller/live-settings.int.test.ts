@@ -190,7 +190,7 @@ describe('live settings through the control topic', () => {
     await control('settings/edge', settings({ threshold: 1.5 }));
     await control('settings/*', settings({ featuresDtype: 'bfloat16' }));
     await control('nonsense', '{}');
-    const rejected = async () => Object.fromEntries((await workers[1].metrics.controlRejected.get()).values.map((v) => [v.labels.reason, v.value]));
+    const rejected = async (): Promise<Record<string, number>> => Object.fromEntries((await workers[1].metrics.controlRejected.get()).values.map((v) => [v.labels.reason, v.value]));
     const deadline = Date.now() + 10_000;
     const total = async () => Object.values(await rejected()).reduce((n, v) => n + v, 0);
     while ((await total()) < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

@@ -1,0 +1,247 @@
+/**
+ * The `wan-drop` scenario on this machine: edge and cloud clusters behind the emulated WAN, the early-exit
+ * continuum (direct transport), a steady stream from the devices at a fixed rate, and the phases applied to the
+ * WAN links (rate, delay, cut) and to the edge replicas (extra predict time) while it flows. It runs once with the
+ * adaptive controller (runtime/controller, in this process, on the edge side) and once without; each run has its
+ * own topics and its own control topic, so the runs cannot see each other's settings.
+ */
+import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import * as path from 'node:path';
+import pino from 'pino';
+import { CONTROL_TOPIC_CONFIGS } from '../../contracts/control';
+import type { DeviceRecord } from '../../contracts/records';
+import { getEnvironment } from '../../environments';
+import { renderSvg } from '../charts/render';
+import { startController, type WindowRecord } from '../controller/controller';
+import type { Calibration, HysteresisOptions, Setting } from '../controller/decide';
+import type { LabeledImage } from '../devices/session';
+import { runDevices } from '../devices/simulator';
+import { loadTestImages } from '../devices/dataset';
+import { startLocalClusters, type LocalClusters } from './clusters';
+import { startWorkerProcess, type WorkerProcess } from './processes';
+import { Resources } from './resources';
+import { phaseBounds, phaseTable, renderScenarioTable, scenarioChart, windowStats, type DecisionMark, type Phase, type ScenarioRun } from './scenario';
+import { wireRun } from './wiring';
+
+export interface ScenarioOptions {
+  readonly env: string;
+  readonly modelDir: string;
+  readonly dataDir: string;
+  readonly phases: readonly Phase[];
+  readonly devices: number;
+  /** requests per second per device */
+  readonly rate: number;
+  readonly threshold: number;
+  readonly featuresDtype: 'float32' | 'float16' | 'int8';
+  readonly calibration: Calibration;
+  readonly hysteresis?: HysteresisOptions;
+  /** @default 2000 */
+  readonly controllerWindowMs?: number;
+  /** a WAN probe slower than this is lost. @default 2000 */
+  readonly probeTimeoutMs?: number;
+  /** which runs, in this order */
+  readonly runs: readonly ('controller' | 'baseline')[];
+  /** response-time windows of the chart and the JSON. @default 5 */
+  readonly windowS?: number;
+  readonly backend: string;
+  readonly tfThreads: number;
+  readonly warmup: number;
+  readonly drainTimeoutS: number;
+  readonly out: string;
+}
+
+export interface ScenarioUi {
+  step(message: string): void;
+  /** once a second while streaming */
+  progress(run: string, phase: string, elapsedS: number, totalS: number, answered: number, sent: number): void;
+}
+
+export interface ScenarioReport {
+  readonly scenario: 'wan-drop';
+  readonly startedAt: string;
+  readonly setup: Record<string, unknown>;
+  readonly phases: readonly Phase[];
+  readonly runs: readonly ScenarioRun[];
+}
+
+const MBIT = 125_000;
+
+function shapeWan(clusters: LocalClusters, phase: Phase): void {
+  // Every cross-layer connection crosses the link of the cluster it reaches: shape (or cut) all of them.
+  for (const c of clusters.clusters.values()) {
+    const link = c.wanLink;
+    if (!link) continue;
+    if (phase.wan === 'cut') link.cut('stall');
+    else {
+      link.set({ latencyMs: phase.wan.latencyMs, bandwidthBytesPerSec: phase.wan.bandwidthMbps * MBIT });
+      link.heal();
+    }
+  }
+}
+
+/** The test images repeated until there are `n` (a steady stream outlasts the 300-image sample). */
+function repeatImages(images: readonly LabeledImage[], n: number): LabeledImage[] {
+  return Array.from({ length: n }, (_, i) => images[i % images.length]);
+}
+
+const describe = (s: Setting) => (s.placement === 'edge-only' ? 'edge-only' : `${s.threshold} ${s.featuresDtype}${s.batchMaxWaitMs ? ` wait ${s.batchMaxWaitMs} ms` : ''}`);
+
+async function runOnce(o: ScenarioOptions, clusters: LocalClusters, name: 'controller' | 'baseline', images: readonly LabeledImage[], ui: ScenarioUi, logDir: string): Promise<ScenarioRun> {
+  const own = new Resources();
+  try {
+    const env = getEnvironment(o.env);
+    const runName = `wan-drop-${name}-${Date.now().toString(36)}`;
+    const wiring = wireRun({ env, transport: 'direct', addresses: clusters.addresses, modelDir: o.modelDir, devices: o.devices, threshold: o.threshold, featuresDtype: o.featuresDtype, runName });
+    const controlTopic = `ddnn.control.${runName}`;
+    const topics = Object.fromEntries(Object.entries(wiring.topics).map(([layer, specs]) => [layer, [...specs, { name: controlTopic, partitions: 1, configs: { ...CONTROL_TOPIC_CONFIGS } }]]));
+    shapeWan(clusters, o.phases[0]);
+    ui.step(`${name}: topics, ${wiring.workers.length} worker process(es)`);
+    await clusters.createTopics(topics);
+    const workers: WorkerProcess[] = await Promise.all(
+      wiring.workers.map(async (launch) => {
+        const w = await startWorkerProcess(
+          { ...launch, config: { ...launch.config, controlTopic } as typeof launch.config },
+          { logFile: path.join(logDir, `worker-${name}-${launch.name}.log`), backend: o.backend, tfThreads: o.tfThreads, metrics: true, debugHooks: true },
+        );
+        own.add(`worker ${launch.name}`, () => w.stop());
+        return w;
+      }),
+    );
+    const layerOf = new Map(wiring.workers.map((l) => [l.name, l.layer]));
+    const entry = wiring.layers[0];
+    const fleet = {
+      brokers: wiring.devices.requestBrokers.split(','),
+      requestTopic: wiring.devices.requestTopic,
+      replyTopicPrefix: wiring.devices.replyTopicPrefix,
+      createReplyTopics: false,
+      devices: o.devices,
+      split: 'shard' as const,
+      timeoutMs: o.drainTimeoutS * 1000,
+    };
+    if (o.warmup > 0) {
+      ui.step(`${name}: warm-up, ${o.warmup} request(s)`);
+      await runDevices({ ...fleet, images: images.slice(0, o.warmup), mode: { kind: 'closed-loop', window: 1 } });
+    }
+
+    const decisions: DecisionMark[] = [];
+    let t0 = Date.now();
+    if (name === 'controller') {
+      const log = pino({ level: 'info', base: { component: 'controller' } }, createWriteStream(path.join(logDir, `controller-${runName}.log`)));
+      const controller = await startController({
+        layers: wiring.layers.map((layer) => ({
+          name: layer,
+          brokers: layer === entry ? clusters.addresses[layer].local : clusters.addresses[layer].wan,
+          metrics: workers.filter((w) => layerOf.get(w.name) === layer && w.ready.httpPort !== null).map((w) => `http://127.0.0.1:${w.ready.httpPort}/metrics`),
+        })),
+        calibration: o.calibration,
+        initial: { placement: 'split', threshold: o.threshold, featuresDtype: o.featuresDtype, batchMaxWaitMs: 0 },
+        windowMs: o.controllerWindowMs ?? 2000,
+        probeTimeoutMs: o.probeTimeoutMs,
+        hysteresis: o.hysteresis,
+        controlTopic,
+        log,
+        onWindow: (w: WindowRecord) => {
+          if (!w.change) return;
+          const t = (w.snapshot.at - t0) / 1000;
+          decisions.push({ t, setting: describe(w.change.to), reason: w.change.reason });
+          ui.step(`${name}: controller → ${describe(w.change.to)} at ${t.toFixed(1)} s: ${w.change.reason}`);
+        },
+      });
+      own.add('controller', () => controller.stop());
+    }
+
+    // The phases, on a clock started with the stream.
+    const bounds = phaseBounds(o.phases);
+    const totalS = bounds.at(-1)!.toS;
+    const perDevice = Math.max(1, Math.round(o.rate * totalS));
+    let phaseName = bounds[0].name;
+    let answered = 0;
+    let finished = 0;
+    const timers: NodeJS.Timeout[] = [];
+    const apply = (p: Phase, i: number) => {
+      phaseName = bounds[i].name;
+      shapeWan(clusters, p);
+      for (const w of workers) if (layerOf.get(w.name) === entry) w.setExtraPredictMs(p.extraEdgePredictMs);
+      ui.step(`${name}: phase ${phaseName}`);
+    };
+    // The clock starts with the first request sent (devices take a few seconds to connect): the first answer
+    // says when that was, and the phases are scheduled from it.
+    let started = false;
+    const start = (sentAt: number) => {
+      started = true;
+      t0 = sentAt;
+      bounds.forEach((b, i) => i > 0 && timers.push(setTimeout(() => apply(o.phases[i], i), Math.max(0, t0 + b.fromS * 1000 - Date.now()))));
+    };
+    apply(o.phases[0], 0);
+    const ticker = setInterval(() => started && ui.progress(name, phaseName, (Date.now() - t0) / 1000, totalS, answered, finished), 1000);
+    let records: DeviceRecord[];
+    try {
+      const result = await runDevices({
+        ...fleet,
+        images: repeatImages(images, perDevice * o.devices),
+        mode: { kind: 'rate', perSecond: o.rate },
+        onProgress: (done, _total, a) => {
+          finished = done;
+          if (a) answered++;
+          if (!started) start(a?.sentAt ?? Date.now());
+        },
+      });
+      records = result.records;
+      if (result.foreign + result.unknown + result.malformed > 0) ui.step(`${name}: WARNING foreign ${result.foreign}, unknown ${result.unknown}, malformed ${result.malformed} answers`);
+    } finally {
+      timers.forEach(clearTimeout);
+      clearInterval(ticker);
+      for (const w of workers) w.setExtraPredictMs(0);
+      shapeWan(clusters, o.phases[0]);
+    }
+    const windowS = o.windowS ?? 5;
+    return {
+      name: name === 'controller' ? 'with controller' : 'without controller',
+      controller: name === 'controller',
+      windows: windowStats(records, t0, windowS, totalS),
+      phases: phaseTable(records, o.phases, t0, entry),
+      decisions,
+    };
+  } finally {
+    for (const f of await own.close()) ui.step(`${name}: could not stop ${f}`);
+  }
+}
+
+export async function runScenario(o: ScenarioOptions, ui: ScenarioUi, resources: Resources): Promise<{ report: ScenarioReport; files: { json: string; svg: string; html: string } }> {
+  const startedAt = new Date();
+  mkdirSync(path.join(o.out, 'logs'), { recursive: true });
+  const env = getEnvironment(o.env);
+  const images = loadTestImages(o.dataDir, undefined);
+  const first = o.phases[0].wan === 'cut' ? { latencyMs: 15, bandwidthMbps: 100 } : o.phases[0].wan;
+  ui.step(`wan-drop: ${env.layers.map((l) => l.name).join(' + ')} clusters, ${o.devices} device(s) × ${o.rate} req/s, phases ${o.phases.map((p) => `${p.name} ${p.durationS} s`).join(', ')}`);
+  const clusters = await startLocalClusters(env, { latencyMs: first.latencyMs, bandwidthBytesPerSec: first.bandwidthMbps * MBIT }, `wan-drop-${process.pid}`);
+  resources.add('kafka clusters', () => clusters.stop());
+  const runs: ScenarioRun[] = [];
+  for (const name of o.runs) runs.push(await runOnce(o, clusters, name, images, ui, path.join(o.out, 'logs')));
+  ui.step('stopping the clusters');
+  await resources.release('kafka clusters');
+
+  const report: ScenarioReport = {
+    scenario: 'wan-drop',
+    startedAt: startedAt.toISOString(),
+    setup: { env: o.env, model: o.modelDir, devices: o.devices, ratePerDevice: o.rate, threshold: o.threshold, features: o.featuresDtype, accuracyBudget: o.calibration.accuracyBudget, finalExitAccuracy: o.calibration.finalExitAccuracy, controllerWindowMs: o.controllerWindowMs ?? 2000, hysteresis: o.hysteresis ?? null, backend: o.backend },
+    phases: o.phases,
+    runs,
+  };
+  const windowS = o.windowS ?? 5;
+  const svg = await renderSvg(scenarioChart(`wan-drop: p50 (dashed) / p95 per ${windowS} s window, with and without the controller`, runs, phaseBounds(o.phases), windowS));
+  const files = { json: path.join(o.out, 'wan-drop.json'), svg: path.join(o.out, 'wan-drop.svg'), html: path.join(o.out, 'wan-drop.html') };
+  writeFileSync(files.json, JSON.stringify(report, null, 1));
+  writeFileSync(files.svg, svg);
+  const decisions = runs.flatMap((r) => r.decisions.map((d) => `<li>${d.t.toFixed(1)} s → <b>${escape(d.setting)}</b>: ${escape(d.reason)}</li>`)).join('\n');
+  writeFileSync(
+    files.html,
+    `<!doctype html><meta charset="utf-8"><title>wan-drop</title><body style="font-family:sans-serif;max-width:1000px">
+<h1>wan-drop scenario</h1>${svg}<h2>Per phase</h2><pre>${escape(renderScenarioTable(runs))}</pre><h2>The controller's decisions</h2><ul>${decisions || '<li>none</li>'}</ul></body>`,
+  );
+  return { report, files };
+}
+
+function escape(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
