@@ -24,7 +24,7 @@ import { LayerDashboard } from './k8s/dashboard';
 import { LagAutoscaler } from './k8s/lag-autoscaler';
 import { WorkerMonitor } from './k8s/worker-monitor';
 import { memoryBytes } from './k8s/pod-defaults';
-import { StrimziKafkaAccess, StrimziKafkaCluster, StrimziKafkaTopics, StrimziMirrorMaker2 } from './k8s/strimzi';
+import { STRIMZI_METRICS_PORT, StrimziKafkaAccess, StrimziKafkaCluster, StrimziKafkaTopics, StrimziMetrics, StrimziMirrorMaker2 } from './k8s/strimzi';
 
 /** A Secret the operator must create before applying a layer's manifests (never synthesized: it holds credentials). */
 export interface RequiredSecret {
@@ -306,7 +306,7 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
       if (ops.monitoring) {
         const monitorLabels = ops.monitoring.selectorLabels;
         if (worker) new WorkerMonitor(opsChart, 'worker-monitor', { worker, labels: monitorLabels });
-        // Strimzi runs the exporter itself (its metricsConfig); only the project's own StatefulSets get the agent here.
+        // The project's StatefulSets get the java agent; Strimzi's images carry it and take the rules as metricsConfig.
         if (kafka instanceof KafkaCluster) {
           const jmx = new BrokerMetrics(opsChart, 'broker-metrics', {
             configMapName: 'kafka-jmx-exporter',
@@ -318,6 +318,15 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
             monitorLabels,
           });
           for (const m of jmx.podMonitors) metricsEndpoints.push({ selector: m.toJson().spec.selector.matchLabels, port: jmx.port });
+        } else {
+          const jmx = new StrimziMetrics(opsChart, 'broker-metrics', {
+            cluster: kafka,
+            mirrorMakers: mirrorMakers.filter((m): m is StrimziMirrorMaker2 => m instanceof StrimziMirrorMaker2),
+            layer: layer.name,
+            configMapName: 'kafka-jmx-exporter',
+            monitorLabels,
+          });
+          for (const selector of jmx.podSelectors) metricsEndpoints.push({ selector, port: STRIMZI_METRICS_PORT });
         }
       }
       if (ops.alerts)

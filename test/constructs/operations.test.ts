@@ -304,6 +304,30 @@ describe('paper-ha manifests: operations on by default, cross-referenced', () =>
   });
 });
 
+describe('paper-ha on Strimzi: the same rules through Strimzi\'s metricsConfig', () => {
+  const input = paperHa(2);
+  const env = parseEnvironment({ ...input, coordination: 'kraft', layers: input.layers.map((l) => ({ ...l, kafka: { ...l.kafka, engine: 'strimzi' as const } })) });
+  const manifests = buildContinuum(env, fs.mkdtempSync(path.join(os.tmpdir(), 'ddnn-ops-')));
+
+  test('Kafka and KafkaMirrorMaker2 point metricsConfig at the rules ConfigMap; PodMonitors select Strimzi\'s pods by its labels', () => {
+    for (const l of manifests.layers) {
+      const objects: Manifest[] = l.app.charts.flatMap((c) => c.toJson());
+      const rules = find(objects, 'ConfigMap', 'kafka-jmx-exporter');
+      expect(rules.data['kafka.yaml']).toMatch(/kafka_connect_mirror_source_connector_\$4/);
+      const ref = { type: 'jmxPrometheusExporter', valueFrom: { configMapKeyRef: { name: 'kafka-jmx-exporter', key: 'kafka.yaml' } } };
+      expect(find(objects, 'Kafka').spec.kafka.metricsConfig).toEqual(ref);
+      const mm = find(objects, 'KafkaMirrorMaker2');
+      expect(mm.spec.metricsConfig).toEqual(ref);
+      const selectors = objects.filter((o) => o.kind === 'PodMonitor').map((o) => o.spec.selector.matchLabels);
+      expect(selectors).toContainEqual({ 'strimzi.io/cluster': find(objects, 'Kafka').metadata.name, 'strimzi.io/kind': 'Kafka' });
+      expect(selectors).toContainEqual({ 'strimzi.io/cluster': mm.metadata.name, 'strimzi.io/kind': 'KafkaMirrorMaker2' });
+      // Strict Strimzi 0.47.0 and Prometheus Operator CRDs accept them.
+      expect(objects.flatMap(schemaErrors)).toEqual([]);
+      expect(objects.filter((o) => o.kind === 'StatefulSet')).toEqual([]);
+    }
+  });
+});
+
 test('the CRD files record the releases contracts/versions.ts names', () => {
   expect(OPERATIONS_CRD_FILES.sort()).toEqual([
     'keda.sh_scaledobjects.yaml',

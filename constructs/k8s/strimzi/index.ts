@@ -7,3 +7,5 @@ export { StrimziKafkaAccess } from './strimzi-kafka-access';
 export type { StrimziKafkaAccessProps } from './strimzi-kafka-access';
 export { StrimziMirrorMaker2 } from './strimzi-mirror-maker2';
 export type { StrimziMirrorMaker2Props } from './strimzi-mirror-maker2';
+export { StrimziMetrics, STRIMZI_METRICS_PORT, STRIMZI_METRICS_PORT_NAME } from './strimzi-metrics';
+export type { StrimziMetricsProps } from './strimzi-metrics';
