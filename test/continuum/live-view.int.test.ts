@@ -37,7 +37,8 @@ const describeWithBrowser = CHROMIUM ? describe : describe.skip;
 
 jest.setTimeout(240_000);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// unref: a pending timeout of a race that was already decided must not keep jest from exiting.
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 let diagnostics = (): string => '';
 
@@ -200,5 +201,10 @@ describeWithBrowser('live view (npm start -- run --live) in chromium', () => {
     await page.screenshot({ path: path.join(SHOTS, 'screenshot.png'), fullPage: true });
     expect(foreign).toEqual([]);
     expect(output).toContain('restarting it');
+
+    // The run goes on to its report; the view goes away with the job.
+    const code = await Promise.race([exited, sleep(150_000).then(() => 'still running')]);
+    expect({ code, tail: code === 0 ? '' : output.slice(-3000) }).toEqual({ code: 0, tail: '' });
+    await expect(fetch(liveUrl)).rejects.toThrow();
   });
 });
