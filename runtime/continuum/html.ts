@@ -7,7 +7,7 @@ import { barChart, lineChart, type ChartSpec, type Series } from '../charts/spec
 import { ms, pct, times } from './format';
 import type { ExperimentReport } from './report';
 import type { SweepReport } from './sweep';
-import { breakdownTable, describeSetup, isSection, latencyTable, summaryTable, Table } from './table';
+import { breakdownTable, cpuTable, describeSetup, isSection, latencyTable, summaryTable, Table } from './table';
 
 const COLORS = {
   direct: '#1f77b4',
@@ -160,6 +160,7 @@ export async function renderExperimentHtml(report: ExperimentReport, options: Ht
     tableHtml(summaryTable(report)),
     tableHtml(latencyTable(report)),
     breakdownTable(report) ? tableHtml(breakdownTable(report)!) : '',
+    cpuTable(report) ? tableHtml(cpuTable(report)!) : '',
     '<p class="setup">Paper numbers: §5.2 of "An open source framework based on Kafka-ML for Distributed DNN inference over the Cloud-to-Things continuum"; values only shown in its figures are marked "—".</p>',
   ]);
 }
@@ -221,6 +222,6 @@ export async function renderSweepHtml(sweep: SweepReport, options: HtmlOptions =
     await figureHtml({ chart: speedUp, caption: `Paper: best at ${p.bestPartitions.value} partitions, ${p.speedUpEarlyExitsAtBest.value}× for early exits and ${p.speedUpTotalAtBest.value}× for all requests (3 brokers per layer, 5 devices).` }),
     await figureHtml({ chart: times8, caption: 'Average device-measured response time; cloud-only measured at the same partition count.' }),
     tableHtml(table),
-    ...sweep.experiments.map((e) => `<h2>${escapeXml(e.setup.env)}</h2><p class="setup">${describeSetup(e).map(escapeXml).join('<br>')}</p>${tableHtml(summaryTable(e))}`),
+    ...sweep.experiments.map((e) => `<h2>${escapeXml(e.setup.env)}</h2><p class="setup">${describeSetup(e).map(escapeXml).join('<br>')}</p>${tableHtml(summaryTable(e))}${cpuTable(e) ? tableHtml(cpuTable(e)!) : ''}`),
   ]);
 }
