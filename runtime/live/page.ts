@@ -30,7 +30,7 @@ export function liveCharts(panels: readonly DashboardPanel[] = DASHBOARD_PANELS)
   const chart = (id: string, title: string, description: string, yLabel: string, yAxis: AxisFormat): LiveChart => ({
     id,
     description,
-    spec: lineChart({ title, xLabel: 'seconds since the view started', yLabel, yAxis, xAxis: { d3: 'd' }, series: [], openSeries: true, ...size }),
+    spec: lineChart({ title, xLabel: 'seconds since the view started', yLabel, yAxis, series: [], openSeries: true, ...size }),
   });
   return [
     chart(DEVICES_CHART, "Devices' response time", 'device-measured send → answer, per answering layer, over the last 5 s', 'ms', { d3: ',.0f', suffix: ' ms' }),
@@ -51,6 +51,7 @@ body{font-family:system-ui,sans-serif;margin:1em 2em;color:#222}
 #charts{display:flex;flex-wrap:wrap;gap:.5em 1.5em}figure{margin:0}figcaption{font-size:.8em;color:#666;max-width:480px}
 table{border-collapse:collapse;margin:.5em 0}td,th{padding:2px 10px;border-bottom:1px solid #eee;text-align:right}
 td:first-child,th:first-child{text-align:left}.down{color:#c00;font-weight:600}#status{color:#555;font-size:.9em}
+.chart:empty,.chart{min-width:420px;color:#999;font-size:.9em}
 </style>
 ${VENDOR_SCRIPTS.map((s) => `<script src="/vendor/${s}"></script>`).join('\n')}
 </head><body>
@@ -67,9 +68,14 @@ const views = {};
 async function drawChart(c, points) {
   const rows = points.map((p) => ({ ...p, i: p.x, dashed: false }));
   if (views[c.id]) return views[c.id].data('values', rows).runAsync();
-  if (rows.length === 0) return;
+  if (rows.length === 0) {
+    document.getElementById('chart-' + c.id).textContent = 'no data yet';
+    return;
+  }
   const spec = JSON.parse(JSON.stringify(c.spec));
   spec.data.values = rows;
+  // Series (and so legend entries) appear while the view runs: lay the chart out again on every update.
+  spec.autosize = { type: 'pad', resize: true };
   views[c.id] = (await vegaEmbed('#chart-' + c.id, spec, { actions: false, renderer: 'svg' })).view;
 }
 const cell = (text, attrs) => { const td = document.createElement('td'); td.textContent = text; for (const [k, v] of Object.entries(attrs || {})) td.setAttribute(k, v); return td; };
