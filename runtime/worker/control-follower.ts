@@ -58,6 +58,9 @@ export class ControlFollower {
     const { topic, log } = this.opts;
     let ends: { partition: number; offset: string; low: string }[];
     try {
+      // Ask for the list first: offsets of a missing topic are retried by kafkajs for ~25 s before failing,
+      // which would hold every worker's start in a continuum without a controller.
+      if (!(await this.admin!.listTopics()).includes(topic)) throw new Error(`topic ${topic} does not exist`);
       ends = await this.admin!.fetchTopicOffsets(topic);
     } catch (e) {
       log.warn({ event: 'control-topic-missing', topic, err: (e as Error).message }, 'no control topic: serving on the configured settings');
