@@ -1,5 +1,6 @@
 import { DASHBOARD_PANELS } from '../../contracts/dashboard-panels';
 import type { DeviceRecord } from '../../contracts/records';
+import { parseTargets } from '../../runtime/live/main';
 import { liveCharts, livePage } from '../../runtime/live/page';
 import { histogramQuantile, lineValues, type ScrapePair } from '../../runtime/live/panels';
 import { parsePrometheusText } from '../../runtime/live/prometheus';
@@ -99,5 +100,16 @@ describe('live page', () => {
     expect([...html.matchAll(/src="([^"]+)"/g)].map((m) => m[1])).toEqual(['/vendor/vega.min.js', '/vendor/vega-lite.min.js', '/vendor/vega-embed.min.js']);
     expect(html).not.toContain('t</script>');
     expect(html).not.toMatch(/https?:\/\/(?!vega\.github\.io\/schema)/);
+  });
+});
+
+describe('dashboard command', () => {
+  it('takes host:port or full URLs and names a bad one', () => {
+    expect(parseTargets('127.0.0.1:8080, http://w:9/metrics')).toEqual([
+      { name: '127.0.0.1:8080', url: 'http://127.0.0.1:8080/metrics' },
+      { name: 'w:9', url: 'http://w:9/metrics' },
+    ]);
+    expect(() => parseTargets(' , ')).toThrow('--metrics needs at least one URL');
+    expect(() => parseTargets('http://[x')).toThrow('--metrics: not a URL: "http://[x"');
   });
 });
