@@ -104,7 +104,7 @@ export function barChart(spec: BarChartSpec): ChartSpec {
         : [{ group: g.label, series: spec.series[i].name, value: v, label: spec.format(v), tip: `${spec.series[i].name} · ${g.label}: ${spec.format(v)}` }],
     ),
   );
-  const x = { field: 'group', type: 'nominal', sort: spec.groups.map((g) => g.label), axis: { title: null, labelAngle: 0, labelLimit: 200 } };
+  const x = { field: 'group', type: 'nominal', sort: spec.groups.map((g) => g.label), axis: { title: null, labelAngle: 0, labelLimit: 400 } }; // Node estimates text widths generously
   const xOffset = { field: 'series', type: 'nominal', sort: names };
   const y = {
     field: 'value',
