@@ -104,7 +104,8 @@ async function ingestSplit(
     while ((await admin.listTopics()).includes(topic)) await new Promise((r) => setTimeout(r, 200));
     present = null;
   }
-  if (!present) {
+  const created = !present;
+  if (created) {
     await createTopics(admin, [{ name: topic, partitions: o.partitions ?? 3, configs: DATASET_TOPIC_CONFIGS }], brokers);
   }
   // A produce that fails part-way (e.g. a leader still moving right after --force re-created the topic) leaves each
@@ -114,7 +115,8 @@ async function ingestSplit(
       return await produceRest(kafka, admin, split, topic, files, total, (await presentPerPartition(admin, topic))!, o);
     } catch (e) {
       if (attempt >= 3 || (e as Error).name?.startsWith('KafkaJS') !== true) throw e;
-      log(`${topic}: ${(e as Error).message}; retrying (attempt ${attempt + 1} of 3)`);
+      // A topic created a moment ago often answers its first produce with NOT_LEADER: expected, not worth a line.
+      if (!(created && attempt === 1)) log(`${topic}: ${(e as Error).message}; retrying (attempt ${attempt + 1} of 3)`);
       await new Promise((r) => setTimeout(r, 1000 * attempt));
     }
   }
