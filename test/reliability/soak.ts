@@ -96,7 +96,10 @@ async function main(): Promise<void> {
     const sampler = (async () => {
       while (streaming) {
         for (const [name, w] of Object.entries(workers)) {
-          const m = await scrapeMetrics(w.httpPort()!);
+          // The port is known once the worker logged `worker-started`, which may come after its group join.
+          const port = w.httpPort();
+          if (port === null) continue;
+          const m = await scrapeMetrics(port);
           samples.push({
             t: (Date.now() - t0) / 1000,
             worker: name,
