@@ -141,6 +141,7 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
         } },
       );
     const devicesEntry = (pid: number): RosterEntry => ({ layer: 'devices', kind: 'devices', name: 'devices', pid });
+    ctx.cpu?.enforce(true); // the budgets hold for the warm-up and the stream, not for starting processes
     if (options.warmup > 0) {
       // Not measured: the first requests pay for connections, metadata and the model's first predictions.
       ui.step(`${label}: warm-up, ${options.warmup} request(s)`);
@@ -176,6 +177,7 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
       bar.stop();
     }
     const durationMs = finishedAt - startedAt;
+    ctx.cpu?.enforce(false);
     const wanAfter = clusters.wanBytes();
     ctx.cpuRuns.push(
       summarizeCpuRun({
@@ -259,6 +261,7 @@ export async function runExperiment(options: RunOptions, ui: ExperimentUi, resou
   ui.step(`env ${env.name}: ${layers.join(' + ')} clusters (${brokers} broker(s) each, ${env.coordination}), WAN ${options.wanLatency} ms one-way${wan.bandwidthBytesPerSec ? `, ${options.wanBandwidth} Mbit/s` : ''}; ${images.length} images, ${env.devices.count} devices`);
   const budgets = cpuBudgets(options, env);
   const cpu = budgets ? CpuGroups.create({ budgets, runId: `${process.pid}-${Date.now()}` }) : null;
+  cpu?.enforce(false);
   if (cpu) {
     resources.add('cpu groups', async () => cpu.close()); // added first: closed last, once every process stopped
     ui.step(`CPU budgets: ${Object.entries(cpu.budgets).map(([k, v]) => `${k} ${v}`).join(', ')} (${cpu.note})`);

@@ -56,7 +56,7 @@ export class CpuGroups {
         const dir = path.join(root, name);
         mkdirSync(dir, { recursive: true });
         writeFileSync(path.join(dir, 'cpu.cfs_period_us'), String(PERIOD_US));
-        writeFileSync(path.join(dir, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(cpus * PERIOD_US))));
+        writeFileSync(path.join(dir, 'cpu.cfs_quota_us'), String(quotaUs(cpus)));
       }
       return new CpuGroups('cgroup-v1', budgets, root, `cgroup v1 CPU quotas (cpu.cfs_quota_us per ${PERIOD_US / 1000} ms period)`);
     }
@@ -81,6 +81,18 @@ export class CpuGroups {
     } catch (e) {
       // The process may have exited already (a restarted worker); nothing to constrain then.
       if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    }
+  }
+
+  /**
+   * Quotas on (the default) or off. Off while processes start: a JVM loading its classes under 0.8 of a core took
+   * ~77 s to bring a continuum up, and start-up is not what a run measures; the experiment turns them on for the
+   * warm-up and the stream.
+   */
+  enforce(on: boolean): void {
+    if (this.isolation !== 'cgroup-v1') return;
+    for (const [name, cpus] of Object.entries(this.budgets)) {
+      writeFileSync(path.join(this.root!, name, 'cpu.cfs_quota_us'), String(on ? quotaUs(cpus) : -1));
     }
   }
 
@@ -138,6 +150,10 @@ export class CpuGroups {
     }
     return parts.join(', ');
   }
+}
+
+function quotaUs(cpus: number): number {
+  return Math.max(1000, Math.round(cpus * PERIOD_US));
 }
 
 function cgroupV1Writable(): boolean {

@@ -37,7 +37,12 @@ describe('CPU groups', () => {
   (writable ? test : test.skip)('cgroup v1: a busy process is held to its quota, and the groups are removed at close', async () => {
     const g = CpuGroups.create({ budgets: { edge: 0.2 }, runId: `test-${process.pid}`, isolation: 'cgroup-v1' });
     try {
-      expect(readFileSync(`/sys/fs/cgroup/cpu/ddnn-test-${process.pid}/edge/cpu.cfs_quota_us`, 'utf8').trim()).toBe('2000');
+      const quota = () => readFileSync(`/sys/fs/cgroup/cpu/ddnn-test-${process.pid}/edge/cpu.cfs_quota_us`, 'utf8').trim();
+      expect(quota()).toBe('2000');
+      g.enforce(false); // while processes start
+      expect(quota()).toBe('-1');
+      g.enforce(true);
+      expect(quota()).toBe('2000');
       const child = spawn('sh', ['-c', 'read _; end=$(($(date +%s)+2)); while [ $(date +%s) -lt $end ]; do :; done'], { stdio: ['pipe', 'ignore', 'ignore'] });
       g.add('edge', child.pid!);
       const before = processCpuMs(child.pid!)!;
