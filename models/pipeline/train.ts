@@ -142,10 +142,8 @@ async function replay(
           },
         })
         .catch(reject);
-      for (const r of ranges) {
-        const at = Math.max(r.start, from[String(r.partition)] ?? r.start);
-        if (at < r.end) consumer.seek({ topic, partition: r.partition, offset: String(at) });
-      }
+      // Finished partitions too: to their end, not back to the beginning.
+      for (const r of ranges) consumer.seek({ topic, partition: r.partition, offset: String(Math.min(r.end, Math.max(r.start, from[String(r.partition)] ?? r.start))) });
     });
   } finally {
     await consumer.disconnect();
@@ -247,7 +245,16 @@ export async function trainFromTopic(o: TrainOptions): Promise<TrainSummary> {
       // Adam's moments and step count, so the resumed run continues the same optimisation.
       await model.optimizer.setWeights(ckpt.optimizer);
       tf.dispose([...Object.values(ckpt.model), ...ckpt.optimizer.map((w) => w.tensor)]);
-      ({ epoch, step, ranges, next, history } = { ...ckpt.meta, ranges: ckpt.meta.ranges });
+      ({ epoch, step, ranges, next, history } = ckpt.meta);
+      // A topic deleted and re-ingested since (ingest --force) has other records at the same offsets.
+      const now = await topicRanges(admin, trainTopic);
+      for (const r of ranges) {
+        const cur = now.find((x) => x.partition === r.partition);
+        const from = next[String(r.partition)] ?? r.start;
+        if (!cur || cur.end < r.end || (cur.start > from && from < r.end)) {
+          throw new Error(`${trainTopic} partition ${r.partition} holds offsets [${cur?.start ?? '-'}, ${cur?.end ?? '-'}), the checkpoint in ${o.checkpointDir} needs [${from}, ${r.end}): was the topic re-created? Use another --checkpoint-dir`);
+        }
+      }
       const reads = fs.existsSync(readsLog) ? parseReadsLog(fs.readFileSync(readsLog, 'utf8')) : [];
       reread = rereadAfterResume(reads, epoch, next);
       const done = epochRecords(ranges) - remaining(ranges, next);
