@@ -12,7 +12,7 @@
  * Run: npm run check:deps (part of npm run build). Tests may import anything and are not checked.
  */
 // charts first: pure chart specs + their SVG rendering, which every report (and models/' calibration) shares.
-const RUNTIME_ORDER = ['charts', 'process', 'tf', 'wire', 'kafka', 'worker', 'collector', 'devices', 'live', 'controller', 'continuum'];
+const RUNTIME_ORDER = ['charts', 'process', 'tf', 'wire', 'kafka', 'registry', 'worker', 'collector', 'devices', 'live', 'controller', 'capacity', 'continuum'];
 
 const forbidden = [
   {

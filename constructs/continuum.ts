@@ -273,7 +273,13 @@ export function buildContinuum(env: Environment, outroot: string): ContinuumMani
         name: 'ddnn-worker',
         layer: layer.name,
         image: imageRef(env),
-        modelLocation: `${env.model.location.replace(/\/$/, '')}/${w.subModel}`,
+        // A registered version: the worker loads <registry>/<version>/<layer> and the manifests name the version.
+        ...(env.model.version
+          ? {
+              registry: { model: env.model.name, version: env.model.version, location: env.model.location },
+              modelLocation: `${env.model.location.replace(/\/$/, '')}/${env.model.version}/${w.subModel}`,
+            }
+          : { modelLocation: `${env.model.location.replace(/\/$/, '')}/${w.subModel}` }),
         topics,
         inputTopic: w.input.topic,
         deadLetterTopic: w.deadLetter.topic,

@@ -231,6 +231,12 @@ export const EnvironmentSchema = z
        * operator fills); each worker gets `<location>/<subModel>`.
        */
       location: z.string().min(1),
+      /**
+       * A registered version (`npm run pipeline -- register`): `location` is then the registry folder (the model
+       * bucket) holding `<version>/<layer>/`, each worker loads `<location>/<version>/<layer>`, and the manifests carry
+       * the version (InferenceLayer's registry reference). @default - `location` is one partitioned model folder
+       */
+      version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/).optional(),
     }),
     workerImage: ImageRef,
     topics: z

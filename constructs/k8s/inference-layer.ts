@@ -47,7 +47,16 @@ export interface InferenceLayerProps {
    * Sub-model folder (manifest.json + model.json): an http(s) URL, a path in the image, or
    * `pvc://<claim>/<path>` to mount that PersistentVolumeClaim read-only at /models and read `<path>` from it.
    */
-  readonly modelLocation: string;
+  readonly modelLocation?: string;
+  /**
+   * The model registry entry this layer serves (issue 12): the model bucket that `infra/` creates holds each
+   * registered version as `<location>/<version>/<layer>/` (what `npm run pipeline -- register --out` writes). Rendered
+   * as the annotations `ddnn.io/model`, `ddnn.io/model-version` and `ddnn.io/model-registry` on the Deployment and its
+   * pods, so the version is part of the manifests; without `modelLocation` the worker loads
+   * `<location>/<version>/<layer>`. Running workers change version through the control topic (`pipeline rollout`), not
+   * by a new pod template. @default - none (the worker serves `modelLocation`)
+   */
+  readonly registry?: ModelRegistryReference;
   /** Topics of this layer's own cluster; the input and dead-letter topics must be among them. */
   readonly topics: TopicCatalog;
   readonly inputTopic: string;
@@ -78,6 +87,15 @@ export interface InferenceLayerProps {
   readonly groupId?: string;
   /** @default { cpu: '1', memory: '2Gi' } */
   readonly resources?: { readonly cpu: string; readonly memory: string };
+}
+
+export interface ModelRegistryReference {
+  /** architecture / model name, e.g. compact-branchynet */
+  readonly model: string;
+  /** content-hash version (printed by `pipeline register`) */
+  readonly version: string;
+  /** folder (http(s) URL or gs://… of the model bucket, or a path) holding one sub-folder per version */
+  readonly location: string;
 }
 
 const isRemote = (t: { topic: string } | RemoteTopic): t is RemoteTopic => 'bootstrapServers' in t;
@@ -143,11 +161,16 @@ export class InferenceLayer extends Construct {
     const groupId = props.groupId ?? `ddnn.${layer}.workers`;
     this.input = { topic: input.name, partitions: input.partitions, groupId, bootstrapServers: local, security: topics.cluster.clientSecurity };
     const batch = props.batch ?? { maxSize: WORKER_DEFAULTS.batchMaxSize, maxWaitMs: WORKER_DEFAULTS.batchMaxWaitMs };
-    const fromClaim = /^pvc:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/(.+)$/.exec(props.modelLocation);
-    if (props.modelLocation.startsWith('pvc://') && !fromClaim)
-      throw new Error(`${where}: modelLocation (${props.modelLocation}) must be pvc://<claim>/<path>`);
+    const reg = props.registry;
+    if (reg && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(reg.version)) throw new Error(`${where}: registry.version (${reg.version}) is not a model version`);
+    const modelLocation = props.modelLocation ?? (reg && `${reg.location.replace(/\/$/, '')}/${reg.version}/${layer}`);
+    if (!modelLocation) throw new Error(`${where}: give modelLocation or registry`);
+    const fromClaim = /^pvc:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/(.+)$/.exec(modelLocation);
+    if (modelLocation.startsWith('pvc://') && !fromClaim)
+      throw new Error(`${where}: modelLocation (${modelLocation}) must be pvc://<claim>/<path>`);
+    const modelAnnotations = reg ? { 'ddnn.io/model': reg.model, 'ddnn.io/model-version': reg.version, 'ddnn.io/model-registry': reg.location } : undefined;
     const env: Record<string, kplus.EnvValue> = {
-      [WORKER_ENV.model]: kplus.EnvValue.fromValue(fromClaim ? `${MODEL_MOUNT}/${fromClaim[3]}` : props.modelLocation),
+      [WORKER_ENV.model]: kplus.EnvValue.fromValue(fromClaim ? `${MODEL_MOUNT}/${fromClaim[3]}` : modelLocation),
       [WORKER_ENV.brokers]: kplus.EnvValue.fromValue(local),
       [WORKER_ENV.inputTopic]: kplus.EnvValue.fromValue(props.inputTopic),
       [WORKER_ENV.groupId]: kplus.EnvValue.fromValue(groupId),
@@ -201,8 +224,8 @@ export class InferenceLayer extends Construct {
     // Federated: the Deployment is built in a detached twin of this scope (same path, so the same path-derived
     // labels), never synthesized with this chart; the federation control plane places its manifest instead.
     this.deployment = new kplus.Deployment(props.federated ? detachedTwin(this) : this, 'deployment', {
-      metadata: { name, labels: this.podLabels },
-      podMetadata: { labels: this.podLabels },
+      metadata: { name, labels: this.podLabels, annotations: modelAnnotations },
+      podMetadata: { labels: this.podLabels, annotations: modelAnnotations },
       replicas,
       // Select by stable labels, not by construct address: the selector must match across layer clusters.
       select: false,

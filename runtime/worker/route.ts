@@ -24,10 +24,15 @@ export interface InboundRequest {
   tensor: WireTensor;
   /** epoch ms when this worker took the record */
   inAt: number;
+  /** the served version that takes it: the one its features came from, or the active one for a raw image */
+  manifest?: SubModelManifest;
 }
 
 export interface AcceptRules {
+  /** the active version's sub-model: serves records without a model version (raw images on the first layer) */
   manifest: SubModelManifest;
+  /** the other versions this layer serves now (a rollout serves two at once); absent: only `manifest` */
+  served?: ReadonlyMap<string, SubModelManifest>;
   /** set when answers go to one fixed topic: then the reply-topic header is not used for routing */
   answerTopic?: string;
   replyTopicPattern: RegExp;
@@ -65,7 +70,8 @@ export function acceptRequest(value: Buffer | null, rawHeaders: RawHeaders | und
   screenRecord((rawHeaders ?? {}) as Headers, rules);
   const headers = decodeRequestHeaders(rawHeaders, inAt);
   const tensor = decodeTensor(value);
-  const spec = rules.manifest.input;
+  const manifest = servingManifest(headers.modelVersion, rules);
+  const spec = manifest.input;
   if (!sameShape(tensor.shape, spec.shape)) {
     throw new WireError('wrong-input', `shape [${tensor.shape}] does not match the sub-model input [${spec.shape}]`);
   }
@@ -73,18 +79,25 @@ export function acceptRequest(value: Buffer | null, rawHeaders: RawHeaders | und
   if ((spec.dtype === 'uint8') !== (tensor.dtype === 'uint8')) {
     throw new WireError('wrong-input', `dtype ${tensor.dtype} does not match the sub-model input ${spec.dtype}`);
   }
-  // Features are only meaningful to the sub-model cut from the same weights.
-  if (rules.manifest.index > 0 && headers.modelVersion !== rules.manifest.modelVersion) {
-    throw new WireError(
-      'model-version-mismatch',
-      `features from model version ${headers.modelVersion ?? '(none)'}, this sub-model is ${rules.manifest.modelVersion}`,
-    );
-  }
   if (rules.answerTopic === undefined) {
     const refusal = replyTopicRefusal(headers.replyTopic, rules);
     if (refusal) throw new WireError('reply-topic-not-allowed', refusal);
   }
-  return { headers, tensor, inAt };
+  return { headers, tensor, inAt, manifest };
+}
+
+/**
+ * The sub-model version that serves a record. The first layer serves raw images with its active version (whatever
+ * header they carry); a later layer serves features only with the version cut from the same weights, among the
+ * versions it serves now, and dead-letters the rest (with the rollout's order, downstream first, that never happens).
+ */
+export function servingManifest(version: string | undefined, rules: Pick<AcceptRules, 'manifest' | 'served'>): SubModelManifest {
+  if (rules.manifest.index === 0) return rules.manifest;
+  if (version === rules.manifest.modelVersion) return rules.manifest;
+  const other = version === undefined ? undefined : rules.served?.get(version);
+  if (other) return other;
+  const serving = rules.served ? [...rules.served.keys()] : [rules.manifest.modelVersion];
+  throw new WireError('model-version-mismatch', `features from model version ${version ?? '(none)'}; this layer serves ${serving.join(', ')}`);
 }
 
 export interface RouteContext {

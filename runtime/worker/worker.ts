@@ -22,7 +22,7 @@ import type { Batch, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import pino, { Logger } from 'pino';
 import type { SubModelManifest } from '../../contracts/manifest';
 import { BackendInfo, selectBackend } from '../tf/backend';
-import { loadSubModel, SampleOutputs, SubModel } from '../tf/sub-model';
+import type { SampleOutputs, SubModel } from '../tf/sub-model';
 import { epochMs, HEADER, WireError } from '../wire';
 import { MicroBatcher } from './batcher';
 import { CommitTracker, partitionKey, type Ticket } from './commit-tracker';
@@ -30,6 +30,8 @@ import { checkConfigAgainstManifest, parseWorkerConfig, remoteSecurity, WorkerCo
 import { deadLetter, recordBytes, type Headers, type OutgoingRecord } from './dead-letter';
 import { startHealthServer, HealthServer } from './http';
 import { ControlFollower, type EffectiveSettings } from './control-follower';
+import { ModelSet, type ServedModel } from './model-set';
+import { ModelStatusReporter, loadModelSource } from './model-status';
 import { ClusterProducer, createAdmin, createConsumer, kafkaClient, ProducerPool, SendResult } from './kafka';
 import { createWorkerMetrics, WorkerMetrics } from './metrics';
 import { ReplyTopics } from './reply-topics';
@@ -70,6 +72,8 @@ type FetchedMessage = KafkaMessage & { undecodable?: UndecodableBatch };
 
 interface Job {
   request: InboundRequest;
+  /** the model version that serves it, held loaded until its predict is done */
+  served: ServedModel;
   ticket: Ticket;
   raw: FetchedMessage;
   topic: string;
@@ -85,16 +89,18 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   const config = parseWorkerConfig(input as Record<string, unknown>);
   const baseLogger = deps.logger ?? pino({ level: config.logLevel, base: { service: 'ddnn-worker' } });
   const backend = await selectBackend(config.backend, baseLogger);
-  const model = deps.subModel ?? (await loadSubModel(config.model));
+  // TLS/SASL settings apply to the other clusters this worker writes to (a remote layer over the WAN).
+  const security = remoteSecurity(config, (f) => readFileSync(f, 'utf8'));
+  const secure = (brokers: readonly string[]) =>
+    config.kafkaSecurityScope === 'all' || brokers.join(',') !== config.brokers.join(',') ? security : null;
+  // `registry:<version>` sources load from the registry topic of this worker's own cluster (contracts/registry.ts).
+  const registryKafka = kafkaClient(`${config.clientId}-registry`, config.brokers, secure(config.brokers));
+  const model = deps.subModel ?? (await loadModelSource(registryKafka, config.model, null));
   const { manifest } = model;
   checkConfigAgainstManifest(config, manifest);
   const log = baseLogger.child({ layer: manifest.layer, input: config.inputTopic });
   const metrics = createWorkerMetrics(manifest.layer, { processMetrics: deps.processMetrics });
 
-  // TLS/SASL settings apply to the other clusters this worker writes to (a remote layer over the WAN).
-  const security = remoteSecurity(config, (f) => readFileSync(f, 'utf8'));
-  const secure = (brokers: readonly string[]) =>
-    config.kafkaSecurityScope === 'all' || brokers.join(',') !== config.brokers.join(',') ? security : null;
   const producers = new ProducerPool(config.clientId, config.produceMaxInFlight);
   const home = await producers.get(config.brokers, secure(config.brokers)); // dead letters go back to the input cluster
   const next = config.nextTopic ? await producers.get(config.nextBrokers, secure(config.nextBrokers)) : null;
@@ -104,8 +110,17 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   await answersAdmin?.connect();
   const replyTopics = answersAdmin ? new ReplyTopics(() => answersAdmin.listTopics()) : null;
 
+  // Model versions: the configured one until the control topic's models record says otherwise (rollout/rollback).
+  const models = new ModelSet(model, !deps.subModel, {
+    layer: manifest.layer,
+    load: (version, source) => loadModelSource(registryKafka, source, { version, layer: manifest.layer }),
+    check: (m) => checkConfigAgainstManifest(config, m),
+    log,
+    registry: metrics.registry,
+  });
   const rules: AcceptRules = {
     manifest,
+    served: models.manifests(),
     answerTopic: config.answerTopic,
     replyTopicPattern: new RegExp(config.replyTopicPattern),
     forbiddenReplyTopics: new Set([config.inputTopic, config.dlqTopic, ...(config.nextTopic ? [config.nextTopic] : [])]),
@@ -199,7 +214,9 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
       void sendToDeadLetters(message, topic, partition, w.reason, w.message).then(() => settle(ticket));
       return;
     }
-    batcher.add([{ request, ticket, raw: message, topic, partition }], epochMs());
+    const served = models.get(request.manifest!.modelVersion)!;
+    models.acquire(served);
+    batcher.add([{ request, served, ticket, raw: message, topic, partition }], epochMs());
     schedule();
   }
 
@@ -307,30 +324,39 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   }
 
   // ── predict → decide → encode → produce (not awaited: the next batch's predict overlaps it) ───────────────
+  // A micro-batch never mixes model versions: during a rollout it is split per version.
   async function runBatch(jobs: Job[]): Promise<void> {
+    const byVersion = new Map<ServedModel, Job[]>();
+    for (const j of jobs) byVersion.set(j.served, [...(byVersion.get(j.served) ?? []), j]);
+    for (const [served, group] of byVersion) await runVersionBatch(served, group);
+  }
+
+  async function runVersionBatch(served: ServedModel, jobs: Job[]): Promise<void> {
     const t0 = performance.now();
     let outputs: SampleOutputs[];
     try {
-      outputs = await model.predict(jobs.map((j) => j.request.tensor.data));
+      outputs = await served.model.predict(jobs.map((j) => j.request.tensor.data));
     } catch (e) {
       metrics.errors.inc({ stage: 'predict' });
       log.error({ event: 'predict-failed', err: e, batch: jobs.length }, 'predict failed');
       // Alone, each sample either succeeds or is dead-lettered: one bad sample cannot block its partition.
       if (jobs.length > 1) {
-        for (const j of jobs) await runBatch([j]);
+        for (const j of jobs) await runVersionBatch(served, [j]);
       } else {
         const j = jobs[0];
+        models.release(served);
         void sendToDeadLetters(j.raw, j.topic, j.partition, 'predict-failed', (e as Error).message).then(() => settle(j.ticket));
       }
       return;
     }
     const modelMs = performance.now() - t0;
+    for (let i = 0; i < jobs.length; i++) models.release(served); // predicted: a retired version may go now
     metrics.batchSize.observe(jobs.length);
     metrics.predictSeconds.observe(modelMs / 1000);
 
     const outAt = epochMs();
     const ctx = {
-      manifest,
+      manifest: served.manifest,
       policy: { ...policy },
       nextTopic: config.nextTopic,
       answerTopic: config.answerTopic,
@@ -442,8 +468,14 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
           {
             onSettings: applySettings,
             onModels: async (m) => {
+              try {
+                await models.apply(m);
+              } finally {
+                rules.manifest = models.active.manifest;
+                rules.served = models.manifests();
+                void status?.publish();
+              }
               metrics.controlApplied.inc({ kind: 'models' });
-              log.info({ event: 'models-record', models: m }, 'model versions record (multi-version serving: see the rollout)');
             },
             onRejected: (reason, detail) => {
               metrics.controlRejected.inc({ reason });
@@ -452,10 +484,22 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
           },
         );
 
+  // Tells the rollout which versions this replica has loaded (contracts/registry.ts: the rollout topic).
+  const status =
+    config.controlTopic === 'off'
+      ? null
+      : new ModelStatusReporter(
+          registryKafka,
+          { layer: manifest.layer, clientId: config.clientId, groupId: config.groupId, inputTopic: config.inputTopic },
+          () => ({ active: models.active.version, loaded: models.versions(), ...(models.lastError ? { error: models.lastError } : {}) }),
+          log,
+        );
+
   // ── lifecycle ───────────────────────────────────────────────────────────────────────────────────────
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     ready = true;
     markJoined();
+    status?.joined(e.payload.memberId);
     // kafkajs restarts every partition from its committed offset after a join: records still in flight are
     // fetched again, so the bookkeeping starts afresh (their late settles are ignored; devices drop duplicates).
     for (const { topic, partition } of tracker.held()) {
@@ -494,7 +538,8 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   const health: HealthServer | null =
     config.httpPort >= 0 ? await startHealthServer(config.httpPort, metrics.registry, { live, ready: () => ready && live() }) : null;
 
-  await control?.start(); // the current settings before the first request
+  await control?.start(); // the current settings and model versions before the first request
+  status?.start();
   await consumer.connect();
   await consumer.subscribe({ topic: config.inputTopic, fromBeginning: true });
   await consumer.run({
@@ -536,13 +581,14 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
     await commitNow().catch(() => undefined);
     await consumer.disconnect().catch((e) => log.error({ event: 'consumer-disconnect-failed', err: e }));
     await control?.stop();
+    await status?.stop();
     batcher.drain();
     if (timer) clearTimeout(timer);
     clearInterval(stallCheck);
     await producers.disconnectAll();
     await answersAdmin?.disconnect().catch(() => undefined);
     await health?.close();
-    if (!deps.subModel) model.dispose();
+    models.disposeAll(); // a shared sub-model (deps.subModel) stays with its owner
     log.info({ event: 'stopped', unfinished: tracker.totalInFlight }, 'stopped');
     markDone();
   }
