@@ -21,6 +21,8 @@ export { InferenceLayer } from './k8s/inference-layer';
 export type { InferenceLayerProps, RemoteTopic } from './k8s/inference-layer';
 export { TrainingJob, TRAINING_DATA_MOUNT } from './k8s/training-job';
 export type { TrainingJobProps } from './k8s/training-job';
+export { AdaptiveController } from './k8s/adaptive-controller';
+export type { AdaptiveControllerProps, ControlledLayerProps } from './k8s/adaptive-controller';
 export { LayerNetworkPolicies } from './k8s/layer-network-policies';
 export type { LayerNetworkPoliciesProps } from './k8s/layer-network-policies';
 export { ContinuumFederation, OVERRIDABLE_PATHS } from './k8s/continuum-federation';

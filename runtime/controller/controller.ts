@@ -8,6 +8,8 @@
  * It runs next to the first layer (the edge): that is the side that must act when the WAN goes down.
  */
 import { Kafka, type Admin, type Producer } from 'kafkajs';
+import * as dns from 'node:dns/promises';
+import * as net from 'node:net';
 import type { Logger } from 'pino';
 import { CONTROL_TOPIC, CONTROL_TOPIC_CONFIGS, controlKey, encodeControlValue, type LayerSettings } from '../../contracts/control';
 import { clientConfig } from '../kafka/client-settings';
@@ -71,6 +73,26 @@ interface Cluster {
   writing: boolean;
 }
 
+/**
+ * A metrics URL whose host name has several addresses (a headless Service: one per replica) stands for each of
+ * them, so every replica is scraped once per window and their counters add up.
+ */
+export async function everyAddress(url: string): Promise<string[]> {
+  const u = new URL(url);
+  if (net.isIP(u.hostname.replace(/^\[|\]$/g, '')) !== 0 || u.hostname === 'localhost') return [url];
+  try {
+    const addresses = await dns.lookup(u.hostname, { all: true });
+    if (addresses.length <= 1) return [url];
+    return addresses.map((a) => {
+      const v = new URL(url);
+      v.hostname = a.family === 6 ? `[${a.address}]` : a.address;
+      return v.toString();
+    });
+  } catch {
+    return [url]; // the scrape reports the failure
+  }
+}
+
 const timeout = <T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> =>
   Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref())]);
 
@@ -117,7 +139,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 
   async function scrape(layer: ControlledLayer): Promise<LayerScrape> {
     let total = EMPTY_SCRAPE;
-    for (const url of layer.metrics) {
+    for (const url of (await Promise.all(layer.metrics.map(everyAddress))).flat()) {
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
         total = addScrapes(total, summarize(parsePrometheusText(await res.text())));

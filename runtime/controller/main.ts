@@ -7,6 +7,7 @@
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import { z } from 'zod';
+import { CONTROLLER_ENV } from '../../contracts/controller-env';
 import { startController, type ControlledLayer } from './controller';
 import { loadCalibration } from './calibration';
 import { DEFAULT_HYSTERESIS } from './decide';
@@ -44,21 +45,21 @@ export function buildProgram(run: (o: z.infer<typeof Options>) => Promise<void>)
   return new Command('controller')
     .description('adaptive controller: moves the exit threshold, the feature encoding and the batch wait (and takes everything to the edge when the WAN is down) through the control topic')
     .option('--layer <name=brokers@metrics>', 'a layer, first to last (repeat); env DDNN_CONTROLLER_LAYERS (space-separated)', collect)
-    .option('--calibration <file>', 'calibration.json of npm run calibrate for the deployed model and placement; env DDNN_CONTROLLER_CALIBRATION', env('DDNN_CONTROLLER_CALIBRATION'))
-    .option('--features <file>', "calibrate's features.json (accuracy per encoding); env DDNN_CONTROLLER_FEATURES", env('DDNN_CONTROLLER_FEATURES'))
-    .option('--budget <fraction>', "accuracy budget below the last exit (default: the calibration's)", env('DDNN_ACCURACY_BUDGET'))
-    .option('--threshold <t>', "the workers' configured threshold (the starting point)", env('DDNN_THRESHOLD') ?? '0.8')
-    .addOption(new Option('--features-dtype <dtype>', "the workers' configured encoding").choices(['float32', 'float16', 'int8']).default(env('DDNN_FEATURES_DTYPE') ?? 'float16'))
-    .option('--batch-max-wait-ms <ms>', "the workers' configured batch wait", env('DDNN_BATCH_MAX_WAIT_MS') ?? '0')
-    .option('--window-ms <ms>', 'decision window', env('DDNN_CONTROLLER_WINDOW_MS') ?? '2000')
+    .option('--calibration <file>', 'calibration.json of npm run calibrate for the deployed model and placement; env DDNN_CONTROLLER_CALIBRATION', env(CONTROLLER_ENV.calibration))
+    .option('--features <file>', "calibrate's features.json (accuracy per encoding); env DDNN_CONTROLLER_FEATURES", env(CONTROLLER_ENV.features))
+    .option('--budget <fraction>', "accuracy budget below the last exit (default: the calibration's)", env(CONTROLLER_ENV.budget))
+    .option('--threshold <t>', "the workers' configured threshold (the starting point)", env(CONTROLLER_ENV.threshold) ?? '0.8')
+    .addOption(new Option('--features-dtype <dtype>', "the workers' configured encoding").choices(['float32', 'float16', 'int8']).default(env(CONTROLLER_ENV.featuresDtype) ?? 'float16'))
+    .option('--batch-max-wait-ms <ms>', "the workers' configured batch wait", env(CONTROLLER_ENV.batchMaxWaitMs) ?? '0')
+    .option('--window-ms <ms>', 'decision window', env(CONTROLLER_ENV.windowMs) ?? '2000')
     .option('--margin <fraction>', 'a change must lower the predicted p95 by this much', String(DEFAULT_HYSTERESIS.margin))
     .option('--hold-windows <n>', '…for this many windows in a row', String(DEFAULT_HYSTERESIS.holdWindows))
     .option('--min-dwell-ms <ms>', 'no change sooner after the last one (a WAN outage excepted)', String(DEFAULT_HYSTERESIS.minDwellMs))
     .option('--probe-timeout-ms <ms>', 'a produce round trip slower than this is lost (WAN down after 2 windows)', '2000')
-    .option('--control-topic <name>', 'control topic on every layer\'s cluster', env('DDNN_CONTROL_TOPIC') ?? 'ddnn.control')
-    .option('--log-level <level>', 'pino level', env('DDNN_LOG_LEVEL') ?? 'info')
+    .option('--control-topic <name>', 'control topic on every layer\'s cluster', env(CONTROLLER_ENV.controlTopic) ?? 'ddnn.control')
+    .option('--log-level <level>', 'pino level', env(CONTROLLER_ENV.logLevel) ?? 'info')
     .action(async (raw: Record<string, unknown>) => {
-      const layer = (raw.layer as string[] | undefined) ?? (env('DDNN_CONTROLLER_LAYERS') ?? '').split(/\s+/).filter(Boolean);
+      const layer = (raw.layer as string[] | undefined) ?? (env(CONTROLLER_ENV.layers) ?? '').split(/\s+/).filter(Boolean);
       const parsed = Options.safeParse({ ...Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)), layer });
       if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`).join('; '));
       await run(parsed.data);
