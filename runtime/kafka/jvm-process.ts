@@ -66,6 +66,8 @@ export class JvmProcess {
       '-Djava.awt.headless=true',
       `-Dlog4j.configuration=file:${spec.log4jFile}`,
       ...(spec.jvmOptions ?? []),
+      // DDNN_JFR_DIR=<dir>: each JVM records a Java Flight Recorder profile there (where does a broker's CPU go?).
+      ...(process.env.DDNN_JFR_DIR ? [`-XX:StartFlightRecording=filename=${process.env.DDNN_JFR_DIR}/${spec.name}.jfr,settings=profile,dumponexit=true`] : []),
       '-cp',
       dist.classpath,
       spec.mainClass,
