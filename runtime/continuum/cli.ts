@@ -4,10 +4,14 @@
  */
 import { Command, Option } from 'commander';
 import { DEFAULT_WAN, OptionsError, parseRunOptions, RunOptions } from './options';
+import { scenarioCommand } from './scenario-cli';
+import type { ScenarioOptions } from './scenario-run';
 
 export interface Handlers {
   run(options: RunOptions): Promise<void>;
   sweep(options: RunOptions, envs: string[]): Promise<void>;
+  /** `scenario wan-drop`: the adaptive-continuum scenario (scenario-cli.ts) */
+  scenario(options: ScenarioOptions, progress: boolean): Promise<void>;
 }
 
 function addRunOptions(cmd: Command): Command {
@@ -69,5 +73,6 @@ export function buildProgram(handlers: Handlers): Command {
       if (names.length === 0) throw new OptionsError('--envs needs at least one environment');
       await handlers.sweep(parseRunOptions(defined({ ...rest, env: names[0] })), names);
     });
+  program.addCommand(scenarioCommand((o, progress) => handlers.scenario(o, progress)));
   return program;
 }

@@ -10,6 +10,7 @@ import { runExperiment, type ExperimentUi } from './experiment';
 import { OptionsError, type RunOptions } from './options';
 import { writeExperiment, writeSweep } from './outputs';
 import { Resources } from './resources';
+import { runScenarioCommand } from './scenario-cli';
 import { buildSweep } from './sweep';
 import { renderReport } from './table';
 
@@ -54,6 +55,7 @@ function handlers(resources: Resources): Handlers {
       const files = await writeExperiment(runDir, report, runs, commandLine());
       process.stdout.write(`\n${renderReport(report)}\n\nWritten: ${path.relative(process.cwd(), files.html)}, ${path.relative(process.cwd(), files.json)}, ${path.relative(process.cwd(), files.records!)}\n`);
     },
+    scenario: (options, progress) => runScenarioCommand(options, progress, resources),
     async sweep(options: RunOptions, envs: string[]) {
       const dir = path.resolve(options.out ?? path.join('results', `sweep-${new Date().toISOString().replace(/[:.]/g, '-')}`));
       const reports = [];

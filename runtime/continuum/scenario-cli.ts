@@ -117,6 +117,12 @@ export function terminalScenarioUi(progress: boolean): ScenarioUi {
   };
 }
 
+/** Runs the scenario and prints its table and files (`npm start -- scenario wan-drop` and `npm run scenario`). */
+export async function runScenarioCommand(o: ScenarioOptions, progress: boolean, resources: Resources): Promise<void> {
+  const { report, files } = await runScenario(o, terminalScenarioUi(progress), resources);
+  process.stdout.write(`\n${renderScenarioTable(report.runs)}\n\nWritten: ${[files.html, files.svg, files.json].map((f) => path.relative(process.cwd(), f)).join(', ')}\n`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const resources = new Resources();
   const stop = (signal: NodeJS.Signals) => {
@@ -126,10 +132,7 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const program = new Command('scenario-main').exitOverride().addCommand(scenarioCommand(async (o, progress) => {
-      const { report, files } = await runScenario(o, terminalScenarioUi(progress), resources);
-      process.stdout.write(`\n${renderScenarioTable(report.runs)}\n\nWritten: ${[files.html, files.svg, files.json].map((f) => path.relative(process.cwd(), f)).join(', ')}\n`);
-    }), { isDefault: true });
+    const program = new Command('scenario-main').exitOverride().addCommand(scenarioCommand((o, progress) => runScenarioCommand(o, progress, resources)), { isDefault: true });
     await program.parseAsync(['scenario', ...argv], { from: 'user' });
     return 0;
   } catch (e) {

@@ -1,15 +1,21 @@
 import { buildProgram, type Handlers } from '../../runtime/continuum/cli';
 import type { RunOptions } from '../../runtime/continuum/options';
 import { Resources } from '../../runtime/continuum/resources';
+import type { ScenarioOptions } from '../../runtime/continuum/scenario-run';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 
 function capture() {
   const calls: Array<{ kind: 'run' | 'sweep'; options: RunOptions; envs?: string[] }> = [];
+  const scenarios: ScenarioOptions[] = [];
   const handlers: Handlers = {
     run: async (options) => void calls.push({ kind: 'run', options }),
     sweep: async (options, envs) => void calls.push({ kind: 'sweep', options, envs }),
+    scenario: async (options) => void scenarios.push(options),
   };
   const parse = (argv: string[]) => buildProgram(handlers).configureOutput({ writeErr: () => undefined, writeOut: () => undefined }).parseAsync(argv, { from: 'user' });
-  return { calls, parse, handlers };
+  return { calls, scenarios, parse, handlers };
 }
 
 describe('command line', () => {
@@ -30,6 +36,21 @@ describe('command line', () => {
     const { calls, parse } = capture();
     await parse(['sweep', '--envs', 'paper-ha-p1,paper-ha-p2', '--images', '10']);
     expect(calls[0]).toMatchObject({ kind: 'sweep', envs: ['paper-ha-p1', 'paper-ha-p2'], options: { images: 10 } });
+  });
+
+  it('scenario wan-drop: phases, rate and the calibration from the flags', async () => {
+    const { scenarios, parse } = capture();
+    const cal = path.join(mkdtempSync(path.join(tmpdir(), 'ddnn-cli-')), 'calibration.json');
+    writeFileSync(cal, JSON.stringify({
+      modelVersion: 'v', placement: 'edge-cloud', accuracyBudget: 0.01, finalExitAccuracy: 0.9,
+      exits: [{ name: 'e', forwardBytes: 4096 }, { name: 'c', forwardBytes: 0 }],
+      sweeps: { 'max-softmax': [{ threshold: 0.8, answered: [0.5, 0.5], overallAccuracy: 0.9 }] },
+    }));
+    await parse(['scenario', 'wan-drop', '--phases', '1,2,3,4,5', '--rate', '3', '--devices', '2', '--calibration', cal, '--budget', '0.02', '--runs', 'controller']);
+    expect(scenarios[0].phases.map((p) => p.durationS)).toEqual([1, 2, 3, 4, 5]);
+    expect(scenarios[0]).toMatchObject({ rate: 3, devices: 2, runs: ['controller'], calibration: { accuracyBudget: 0.02, finalExitAccuracy: 0.9 } });
+    await expect(parse(['scenario', 'wan-drop', '--phases', '1,2', '--calibration', cal])).rejects.toThrow(/--phases needs five durations/);
+    await expect(parse(['scenario', 'nope', '--calibration', cal])).rejects.toThrow(/only wan-drop exists/);
   });
 
   it('npm start -- --help lists the run flags, not only the subcommands', () => {
