@@ -177,7 +177,7 @@ export interface HysteresisOptions {
   readonly margin: number;
   /** …for this many consecutive windows. @default 2 */
   readonly holdWindows: number;
-  /** no change sooner than this after the last one, except for a WAN outage. @default 10000 */
+  /** no change sooner than this after the last one, except into and out of a WAN outage's edge-only. @default 10000 */
   readonly minDwellMs: number;
   /** consecutive windows without a WAN round trip before the WAN counts as down (one lost probe is noise). @default 2 */
   readonly outageWindows: number;
@@ -231,6 +231,9 @@ export function step(state: ControllerState, measured: Snapshot, cal: Calibratio
   const better = candidate.prediction.p95Ms <= now.p95Ms * (1 - h.margin) || now.accuracy < minAccuracy(cal) - 1e-9;
   if (!better) return keep(null, 0);
   const wins = state.challenger && sameSetting(state.challenger, candidate.setting) ? state.wins + 1 : 1;
-  if (wins >= h.holdWindows && s.at - state.changedAt >= h.minDwellMs) return change(`better by ≥ ${Math.round(h.margin * 100)} % for ${wins} windows`);
+  // Leaving edge-only once the WAN is back does not wait for the dwell: edge-only was forced, not chosen, and it
+  // costs accuracy every second it lasts.
+  const dwelt = s.at - state.changedAt >= h.minDwellMs || state.current.placement === 'edge-only';
+  if (wins >= h.holdWindows && dwelt) return change(`better by ≥ ${Math.round(h.margin * 100)} % for ${wins} windows`);
   return keep(candidate.setting, wins);
 }

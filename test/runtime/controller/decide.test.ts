@@ -175,13 +175,14 @@ describe('hysteresis', () => {
     expect(changes).toEqual([]);
   });
 
-  test('WAN down for outageWindows: edge-only at once, then back to the split once the WAN is back for holdWindows', () => {
-    const snaps = [...windows(3, 0), ...windows(5, 6000, { wanRttMs: null }), ...windows(8, 16_000)];
-    // outageWindows (2): the second window without a round trip
+  test('WAN down for outageWindows: edge-only at once; back to the split once the WAN is up for holdWindows, without the dwell', () => {
+    // outageWindows (2): the second window without a round trip; back at the second window with one (4 s later,
+    // sooner than the 10 s dwell: edge-only was forced)
+    const snaps = [...windows(3, 0), ...windows(3, 6000, { wanRttMs: null }), ...windows(4, 12_000)];
     const { changes } = run(snaps, initialState({ placement: 'split', threshold: 0.74, featuresDtype: 'int8', batchMaxWaitMs: 0 }, -60_000));
     expect(changes.map((c) => [c.at, c.to.placement])).toEqual([
       [8000, 'edge-only'],
-      [18_000, 'split'], // the second window with the WAN up; the 10 s dwell has passed
+      [14_000, 'split'],
     ]);
     expect(changes[0].reason).toMatch(/^WAN down/);
     expect(changes[1].to.threshold).toBe(0.74);
