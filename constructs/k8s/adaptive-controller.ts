@@ -10,7 +10,10 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { CONTROL_TOPIC } from '../../contracts/control';
 import { CONTROLLER_ENV } from '../../contracts/controller-env';
+import { SCRAM_MECHANISM } from '../../contracts/kafka/security';
 import { IMAGE_USERS } from '../../contracts/versions';
+import { WORKER_ENV } from '../../contracts/worker-env';
+import type { KafkaClientSecurity } from './kafka-endpoint';
 import { physicalName } from './names';
 import { RESTRICTED_CONTAINER, memoryBytes, resourceBlock, restrictedPodSecurity, scratch, standardLabels, type ResourceRequest } from './pod-defaults';
 
@@ -44,6 +47,11 @@ export interface AdaptiveControllerProps {
   readonly controlTopic?: string;
   /** @default { cpu: '100m', memory: '256Mi' } */
   readonly resources?: ResourceRequest;
+  /**
+   * Login to the other layers' clusters (their SASL_SSL WAN listeners): the worker's DDNN_KAFKA_* variables from
+   * these Secrets, the CA mounted. @default - PLAINTEXT
+   */
+  readonly remoteSecurity?: KafkaClientSecurity;
   /** @default - derived from the construct's path */
   readonly name?: string;
 }
@@ -51,6 +59,7 @@ export interface AdaptiveControllerProps {
 const LAYER = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const CALIBRATION_MOUNT = '/etc/ddnn/controller';
+const CA_MOUNT = '/etc/ddnn/kafka-ca';
 
 export class AdaptiveController extends Construct {
   readonly name: string;
@@ -104,7 +113,21 @@ export class AdaptiveController extends Construct {
       [CONTROLLER_ENV.controlTopic]: controlTopic,
       NODE_ENV: 'production',
     };
+    const envVars: k8s.EnvVar[] = Object.entries(env).flatMap(([name, value]) => (value === undefined ? [] : [{ name, value }]));
     const tmp = scratch('tmp', '/tmp', '64Mi');
+    const mounts: k8s.VolumeMount[] = [{ name: 'calibration', mountPath: CALIBRATION_MOUNT, readOnly: true }, tmp.mount];
+    const volumes: k8s.Volume[] = [{ name: 'calibration', configMap: { name: this.configMap.name } }, tmp.volume];
+    const sec = props.remoteSecurity;
+    if (sec) {
+      envVars.push(
+        { name: WORKER_ENV.kafkaSaslMechanism, value: SCRAM_MECHANISM.toLowerCase() },
+        { name: WORKER_ENV.kafkaSaslUsername, valueFrom: { secretKeyRef: { name: sec.credentialsSecretName, key: 'username' } } },
+        { name: WORKER_ENV.kafkaSaslPassword, valueFrom: { secretKeyRef: { name: sec.credentialsSecretName, key: 'password' } } },
+        { name: WORKER_ENV.kafkaTlsCaFile, value: `${CA_MOUNT}/ca.crt` },
+      );
+      mounts.push({ name: 'kafka-ca', mountPath: CA_MOUNT, readOnly: true });
+      volumes.push({ name: 'kafka-ca', secret: { secretName: sec.caSecretName, items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+    }
     this.deployment = new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name: this.name, labels },
       spec: {
@@ -123,13 +146,13 @@ export class AdaptiveController extends Construct {
                 image: props.image,
                 imagePullPolicy: 'IfNotPresent',
                 command: ['node', '--enable-source-maps', 'controller.js'],
-                env: Object.entries(env).flatMap(([name, value]) => (value === undefined ? [] : [{ name, value }])),
+                env: envVars,
                 resources: resourceBlock(resources),
                 securityContext: { ...RESTRICTED_CONTAINER, runAsUser: IMAGE_USERS.worker },
-                volumeMounts: [{ name: 'calibration', mountPath: CALIBRATION_MOUNT, readOnly: true }, tmp.mount],
+                volumeMounts: mounts,
               },
             ],
-            volumes: [{ name: 'calibration', configMap: { name: this.configMap.name } }, tmp.volume],
+            volumes,
           },
         },
       },

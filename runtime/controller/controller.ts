@@ -7,7 +7,7 @@
  *
  * It runs next to the first layer (the edge): that is the side that must act when the WAN goes down.
  */
-import { Kafka, type Admin, type Producer } from 'kafkajs';
+import { Kafka, type Admin, type KafkaConfig, type Producer } from 'kafkajs';
 import * as dns from 'node:dns/promises';
 import * as net from 'node:net';
 import type { Logger } from 'pino';
@@ -15,6 +15,7 @@ import { CONTROL_TOPIC, CONTROL_TOPIC_CONFIGS, controlKey, encodeControlValue, t
 import { clientConfig } from '../kafka/client-settings';
 import { createTopics } from '../kafka/topics';
 import { parsePrometheusText } from '../live/prometheus';
+import type { RemoteSecurity } from '../worker/config';
 import { DEFAULT_HYSTERESIS, initialState, step, type Calibration, type ControllerState, type HysteresisOptions, type LayerLoad, type Setting, type Snapshot } from './decide';
 import { addScrapes, EMPTY_SCRAPE, layerWindow, summarize, type LayerScrape } from './observe';
 
@@ -24,6 +25,8 @@ export interface ControlledLayer {
   readonly brokers: string;
   /** /metrics URLs of the layer's replicas */
   readonly metrics: readonly string[];
+  /** TLS + SASL to this layer's cluster (another layer's WAN listener). @default PLAINTEXT */
+  readonly security?: RemoteSecurity | null;
 }
 
 export interface ControllerOptions {
@@ -114,7 +117,10 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 
   const clusters: Cluster[] = [];
   for (const layer of opts.layers) {
-    const kafka = new Kafka({ ...clientConfig(`ddnn-controller-${layer.name}`, layer.brokers), requestTimeout: probeTimeoutMs * 2 });
+    const config: KafkaConfig = { ...clientConfig(`ddnn-controller-${layer.name}`, layer.brokers), requestTimeout: probeTimeoutMs * 2 };
+    if (layer.security?.caPem) config.ssl = { ca: [layer.security.caPem] };
+    if (layer.security?.sasl) config.sasl = layer.security.sasl as KafkaConfig['sasl'];
+    const kafka = new Kafka(config);
     const producer = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
     const admin = kafka.admin();
     await producer.connect();

@@ -1,16 +1,20 @@
 /**
  * The adaptive controller as a process: `npm run controller -- --layer edge=127.0.0.1:9092@http://127.0.0.1:8080/metrics
  * --layer cloud=<wan brokers>@<metrics url> --calibration results/calibration/<model>-edge-cloud/calibration.json`.
- * Every flag has an env var (the Deployment sets those). SIGTERM/SIGINT stop it; the continuum keeps serving on
+ * Every flag has an env var (the Deployment sets those); the worker's DDNN_KAFKA_SASL_* / DDNN_KAFKA_TLS_CA_FILE
+ * apply to every layer's cluster but the first (reached over the WAN). SIGTERM/SIGINT stop it; the continuum keeps serving on
  * the last settings it wrote (the control topic is compacted: the workers' state survives the controller).
  */
 import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { z } from 'zod';
 import { CONTROLLER_ENV } from '../../contracts/controller-env';
 import { startController, type ControlledLayer } from './controller';
 import { loadCalibration } from './calibration';
 import { DEFAULT_HYSTERESIS } from './decide';
+import { WORKER_ENV } from '../../contracts/worker-env';
+import type { RemoteSecurity } from '../worker/config';
 
 /** `name=brokers@url1,url2` → a layer. */
 export function parseLayer(spec: string): ControlledLayer {
@@ -19,6 +23,28 @@ export function parseLayer(spec: string): ControlledLayer {
   const metrics = m[3].split(',').filter(Boolean);
   for (const u of metrics) if (!/^https?:\/\//.test(u)) throw new Error(`--layer ${m[1]}: metrics URL ${JSON.stringify(u)} is not http(s)`);
   return { name: m[1], brokers: m[2], metrics };
+}
+
+/** TLS + SASL for the clusters across the WAN, from the worker's variables (same names, same meaning). */
+export function securityFromEnv(env: Record<string, string | undefined>, readFile: (path: string) => string): RemoteSecurity | null {
+  const username = env[WORKER_ENV.kafkaSaslUsername];
+  const password = env[WORKER_ENV.kafkaSaslPassword];
+  const caFile = env[WORKER_ENV.kafkaTlsCaFile];
+  if (!username && !caFile) return null;
+  if (!username !== !password) throw new Error(`${WORKER_ENV.kafkaSaslUsername} and ${WORKER_ENV.kafkaSaslPassword}: both or neither`);
+  const mechanism = env[WORKER_ENV.kafkaSaslMechanism] ?? 'plain';
+  if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
+    throw new Error(`${WORKER_ENV.kafkaSaslMechanism} (${mechanism}): plain, scram-sha-256 or scram-sha-512`);
+  }
+  let caPem: string | undefined;
+  if (caFile) {
+    try {
+      caPem = readFile(caFile);
+    } catch (e) {
+      throw new Error(`${WORKER_ENV.kafkaTlsCaFile}: cannot read ${caFile}: ${(e as Error).message}`);
+    }
+  }
+  return { ...(username ? { sasl: { mechanism, username, password: password! } } : {}), ...(caPem ? { caPem } : {}) };
 }
 
 const Options = z.object({
@@ -71,8 +97,10 @@ async function main(argv: string[]): Promise<void> {
     const log = pino({ level: o.logLevel, base: { component: 'controller' } });
     const { calibration, modelVersion, placement } = loadCalibration(o.calibration, { featuresFile: o.features, budget: o.budget });
     log.info({ event: 'calibration', file: o.calibration, modelVersion, placement, budget: calibration.accuracyBudget }, 'accuracy budget loaded');
+    // The worker's DDNN_KAFKA_* settings, for every layer but the first (the controller runs beside it).
+    const security = securityFromEnv(process.env, (f) => readFileSync(f, 'utf8'));
     const handle = await startController({
-      layers: o.layer.map(parseLayer),
+      layers: o.layer.map(parseLayer).map((l, i) => (i === 0 ? l : { ...l, security })),
       calibration,
       initial: { placement: 'split', threshold: o.threshold, featuresDtype: o.featuresDtype, batchMaxWaitMs: o.batchMaxWaitMs },
       windowMs: o.windowMs,

@@ -2,6 +2,7 @@ import { Testing } from 'cdk8s';
 import * as lib from '../../constructs';
 import { AdaptiveController, type AdaptiveControllerProps } from '../../constructs/k8s/adaptive-controller';
 import { CONTROLLER_ENV } from '../../contracts/controller-env';
+import { WORKER_ENV } from '../../contracts/worker-env';
 import { parseLayer } from '../../runtime/controller/main';
 import { find } from './fixtures';
 import { type Manifest, containersOf, envOf, referenceProblems, schemaErrors } from './manifest-checks';
@@ -46,6 +47,17 @@ describe('AdaptiveController', () => {
     expect(find(objects, 'ConfigMap', `${controller.name}-calibration`).data['calibration.json']).toBe(CALIBRATION);
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false });
     expect(deployment.spec.template.spec.automountServiceAccountToken).toBe(false);
+  });
+
+  test("other layers' SASL_SSL listeners: the worker's login variables from the Secret, the CA mounted, no literal password", () => {
+    const { objects, deployment } = synth({ remoteSecurity: { credentialsSecretName: 'controller-login', caSecretName: 'cloud-ca' } });
+    const [c] = containersOf(deployment);
+    expect(envOf(c)[WORKER_ENV.kafkaTlsCaFile]).toBe('/etc/ddnn/kafka-ca/ca.crt');
+    const fromSecret = c.env.filter((e: Manifest) => e.valueFrom?.secretKeyRef?.name === 'controller-login').map((e: Manifest) => e.name);
+    expect(fromSecret.sort()).toEqual([WORKER_ENV.kafkaSaslPassword, WORKER_ENV.kafkaSaslUsername].sort());
+    expect(referenceProblems(objects, ['controller-login', 'cloud-ca'])).toEqual([]);
+    // what the process reads back
+    expect(c.env.find((e: Manifest) => e.name === WORKER_ENV.kafkaSaslMechanism).value).toBe('scram-sha-512');
   });
 
   test('is part of the library', () => {

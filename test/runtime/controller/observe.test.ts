@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { layerSettings } from '../../../runtime/controller/controller';
 import { toCalibration } from '../../../runtime/controller/calibration';
-import { parseLayer } from '../../../runtime/controller/main';
+import { parseLayer, securityFromEnv } from '../../../runtime/controller/main';
 import { addScrapes, layerWindow, summarize } from '../../../runtime/controller/observe';
 import { parsePrometheusText } from '../../../runtime/live/prometheus';
 
@@ -111,5 +111,24 @@ describe('--layer', () => {
     expect(parseLayer('edge=127.0.0.1:9092,127.0.0.1:9093@http://a:1/metrics,http://b:2/metrics')).toEqual({ name: 'edge', brokers: '127.0.0.1:9092,127.0.0.1:9093', metrics: ['http://a:1/metrics', 'http://b:2/metrics'] });
     expect(() => parseLayer('edge=127.0.0.1:9092')).toThrow(/expected <layer>=<host:port,…>@<metrics url>/);
     expect(() => parseLayer('edge=x:1@ftp://a')).toThrow(/metrics URL "ftp:\/\/a" is not http/);
+  });
+});
+
+describe('TLS + SASL for the clusters across the WAN', () => {
+  const read = (f: string) => {
+    if (f === '/ca.pem') return 'PEM';
+    throw new Error('ENOENT');
+  };
+  test("the worker's variables, same names", () => {
+    expect(securityFromEnv({}, read)).toBeNull();
+    expect(securityFromEnv({ DDNN_KAFKA_SASL_USERNAME: 'ctl', DDNN_KAFKA_SASL_PASSWORD: 'pw', DDNN_KAFKA_SASL_MECHANISM: 'scram-sha-512', DDNN_KAFKA_TLS_CA_FILE: '/ca.pem' }, read)).toEqual({
+      sasl: { mechanism: 'scram-sha-512', username: 'ctl', password: 'pw' },
+      caPem: 'PEM',
+    });
+  });
+  test('bad settings name the variable', () => {
+    expect(() => securityFromEnv({ DDNN_KAFKA_SASL_USERNAME: 'ctl' }, read)).toThrow(/DDNN_KAFKA_SASL_USERNAME and DDNN_KAFKA_SASL_PASSWORD: both or neither/);
+    expect(() => securityFromEnv({ DDNN_KAFKA_SASL_USERNAME: 'a', DDNN_KAFKA_SASL_PASSWORD: 'b', DDNN_KAFKA_SASL_MECHANISM: 'gssapi' }, read)).toThrow(/DDNN_KAFKA_SASL_MECHANISM \(gssapi\)/);
+    expect(() => securityFromEnv({ DDNN_KAFKA_TLS_CA_FILE: '/nope' }, read)).toThrow(/DDNN_KAFKA_TLS_CA_FILE: cannot read \/nope/);
   });
 });
