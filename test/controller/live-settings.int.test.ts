@@ -76,7 +76,7 @@ describe('live settings through the control topic', () => {
     const capture = new Writable({ write: (chunk, _e, cb) => (logLines.push(String(chunk)), cb()) });
     const common = { brokers: cluster.bootstrapServers, threshold: t[1], httpPort: 0, logLevel: 'warn' as const };
     workers.push(
-      await startWorker({ ...common, model: model.cloud, inputTopic: 'cloud-in', clientId: 'cloud-0' }, { processMetrics: false }),
+      await startWorker({ ...common, model: model.cloud, inputTopic: 'cloud-in', clientId: 'cloud-0', logLevel: 'error' }, { processMetrics: false }),
       await startWorker({ ...common, model: model.edge, inputTopic: 'edge-in', nextTopic: 'cloud-in', clientId: 'edge-0' }, { processMetrics: false, logger: pino({ level: 'info' }, capture) }),
     );
     await Promise.all(workers.map((w) => w.joined));
