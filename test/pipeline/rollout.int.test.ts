@@ -119,7 +119,7 @@ describe('rollout and rollback under load', () => {
     // depends on the machine; the changes take what they take). Closed loop, one request in flight per device: a
     // device's requests are sequential, so the order of the versions it sees is the rollout's order.
     const rounds: Awaited<ReturnType<typeof runDevices>>[] = [];
-    const ROUND = 1000;
+    const ROUND = 500;
     const more = () => rounds.length === 0 || rounds[rounds.length - 1].startedAt <= rolledBackAt;
     for (let round = 0; more(); round++) {
       rounds.push(
