@@ -26,7 +26,7 @@ export const WorkerConfigSchema = z
     model: z
       .string()
       .min(1)
-      .describe('sub-model folder (manifest.json + model.json): a file path or an http(s) URL'),
+      .describe('sub-model folder (manifest.json + model.json): a file path, an http(s) URL, or registry:<version>/<layer> (the model registry on the input cluster)'),
     brokers: Brokers.describe('bootstrap servers of the cluster holding the input topic'),
     inputTopic: Topic,
     groupId: z.string().min(1).optional().describe('consumer group; default ddnn-worker.<inputTopic>'),
