@@ -29,6 +29,8 @@ export interface ModelSetOptions {
   check(manifest: SubModelManifest): void;
   log: Logger;
   registry: Registry;
+  /** called synchronously in the swap: whoever screens records by version sees the new set before the next record */
+  onChange?: () => void;
 }
 
 export class ModelSet {
@@ -121,6 +123,7 @@ export class ModelSet {
     const before = this.activeVersion;
     this.activeVersion = record.active;
     this.lastError = undefined;
+    this.opts.onChange?.();
     this.show();
     this.opts.log.info({ event: 'models-applied', active: record.active, before, serving: this.versions(), by: record.by, reason: record.reason }, 'model versions changed');
   }

@@ -117,6 +117,10 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
     check: (m) => checkConfigAgainstManifest(config, m),
     log,
     registry: metrics.registry,
+    onChange: () => {
+      rules.manifest = models.active.manifest;
+      rules.served = models.manifests();
+    },
   });
   const rules: AcceptRules = {
     manifest,
@@ -214,7 +218,12 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
       void sendToDeadLetters(message, topic, partition, w.reason, w.message).then(() => settle(ticket));
       return;
     }
-    const served = models.get(request.manifest!.modelVersion)!;
+    const served = models.get(request.manifest!.modelVersion);
+    if (!served) {
+      // cannot happen: the rules follow the set synchronously (ModelSet's onChange); a dead letter, never a crash
+      void sendToDeadLetters(message, topic, partition, 'model-version-mismatch', `model version ${request.manifest!.modelVersion} is not served now`).then(() => settle(ticket));
+      return;
+    }
     models.acquire(served);
     batcher.add([{ request, served, ticket, raw: message, topic, partition }], epochMs());
     schedule();
@@ -471,8 +480,6 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
               try {
                 await models.apply(m);
               } finally {
-                rules.manifest = models.active.manifest;
-                rules.served = models.manifests();
                 void status?.publish();
               }
               metrics.controlApplied.inc({ kind: 'models' });

@@ -19,7 +19,9 @@ function setUp(loadable: Record<string, () => SubModel | Promise<SubModel>> = {}
   const initial = fake('v1');
   const registry = new Registry();
   const loads: string[] = [];
-  const set = new ModelSet(initial, true, {
+  const changes: string[][] = [];
+  const set: ModelSet = new ModelSet(initial, true, {
+    onChange: () => changes.push([set.active.version, ...set.versions()]),
     layer: 'cloud',
     load: async (version, source) => {
       loads.push(`${version}@${source}`);
@@ -32,7 +34,7 @@ function setUp(loadable: Record<string, () => SubModel | Promise<SubModel>> = {}
     registry,
   });
   const gauge = async (name: string) => (await registry.getSingleMetric(name)!.get()).values.map((v) => v.labels.version).sort();
-  return { set, initial, loads, gauge };
+  return { set, initial, loads, gauge, changes };
 }
 
 const rec = (active: string, serve: string[], sources: Record<string, string> = {}) => ({ active, serve, sources, issuedAt: 1 });
@@ -40,8 +42,11 @@ const rec = (active: string, serve: string[], sources: Record<string, string> = 
 describe('model set', () => {
   test('loads what a record adds while the current version serves, then swaps; gauges follow', async () => {
     const v2 = fake('v2');
-    const { set, loads, gauge } = setUp({ v2: () => v2 });
-    await set.apply(rec('v1', ['v1', 'v2'], { v2: 'registry:v2' }));
+    const { set, loads, gauge, changes } = setUp({ v2: () => v2 });
+    const applying = set.apply(rec('v1', ['v1', 'v2'], { v2: 'registry:v2' }));
+    expect(changes).toEqual([]); // still loading: the screening rules are untouched
+    await applying;
+    expect(changes).toEqual([['v1', 'v1', 'v2']]); // told in the swap itself
     expect(loads).toEqual(['v2@registry:v2']);
     expect(set.versions()).toEqual(['v1', 'v2']);
     expect(set.active.version).toBe('v1');
