@@ -4,7 +4,9 @@
  * one hop, MirrorMaker 2 copying one message, a worker's batch) is one thread, so n jobs each run at
  * min(1, cores / n) of a core. Processor sharing, not k-server FCFS, because that is what the kernel does with
  * runnable threads under a CFS quota: a 10 ms predict does not hold a broker's 0.2 ms of work behind it, every
- * thread slows down together, and a quota below one core slows even a lone thread.
+ * thread slows down together, and a quota below one core slows even a lone thread. The devices' work is the
+ * exception: all devices run in one process, so it is serialised (FCFS) on that one event loop before it shares
+ * its group's CPU.
  * Workers take up to `maxBatch` queued requests when free (the runtime's micro-batching with wait 0); a replica
  * runs one batch at a time. Fixed latencies (`baseMs`) and the WAN (serialisation FCFS per direction + one-way
  * latency) are pure delays. The path is device → first layer → (exit share answered) → … → last layer → device.
@@ -252,7 +254,8 @@ export function simulate(p: Profile, options: SimOptions = {}): SimResult {
     const next = () => advance(r);
     switch (step.kind) {
       case 'cpu':
-        cpu(step.group).submit(now, step.ms, next);
+        if (step.tag === 'devices') deviceLoop(step.group, step.ms, next);
+        else cpu(step.group).submit(now, step.ms, next);
         return;
       case 'delay':
         at(now + rnd.gamma(step.ms, r.steps === paths.exit ? p.jitterCv.exit : p.jitterCv.forward), next);
@@ -273,6 +276,24 @@ export function simulate(p: Profile, options: SimOptions = {}): SimResult {
         return;
       }
     }
+  };
+
+  // All devices run in one process (runtime/devices/simulator.ts): their work is serialised on its one event
+  // loop, FCFS, and that thread shares its group's CPU with whatever else runs there. Without this, requests
+  // answered in one batch would run their device work in lockstep under processor sharing and stay a convoy.
+  const loop = { busy: false, queue: [] as { group: string; ms: number; done: () => void }[] };
+  const deviceLoop = (group: string, ms: number, done: () => void) => {
+    loop.queue.push({ group, ms, done });
+    if (!loop.busy) runLoop();
+  };
+  const runLoop = () => {
+    const job = loop.queue.shift();
+    loop.busy = job !== undefined;
+    if (!job) return;
+    cpu(job.group).submit(now, job.ms, () => {
+      job.done();
+      runLoop();
+    });
   };
 
   const startBatch = (layer: number, w: (typeof workers)[number][number]) => {

@@ -18,7 +18,7 @@
  *    so the queueing the model predicts at that load is not counted twice. Worker segments are not fitted: their
  *    queueing is what the model predicts. Cloud-only runs have no breakdown: the total is fitted, half per direction.
  * 5. Jitter: per answering path (exit, forwarded), the coefficient of variation of the base delays that best
- *    matches that path's measured p95 (report's responseTimeMs.perLayer).
+ *    matches that path's measured p50 and p95 (sum of relative errors; report's responseTimeMs.perLayer).
  * Steps 4–5 use the fitted set's segment averages and per-layer p95: a self-fit matches those by construction;
  * only predictions for other sets (validate's cross-fit) test the model.
  */
@@ -275,13 +275,17 @@ export function profileFromReport(report: MeasuredReport, run: RunKind, options:
   // Jitter: per answering path, the cv whose p95 is closest to that path's measured p95; then settle the bases again.
   const exitLayer = profile.layers[0].name;
   const lastLayer = profile.layers[profile.layers.length - 1].name;
-  const measuredP95 = (layer: string) =>
-    run === 'cloud-only' ? measuredAll.p95 : earlyExitRun(report, run).responseTimeMs.perLayer[layer]?.p95 ?? measuredAll.p95;
+  const measuredAt = (layer: string): MeasuredStats =>
+    run === 'cloud-only' ? measuredAll : earlyExitRun(report, run).responseTimeMs.perLayer[layer] ?? measuredAll;
   const best = { exit: { cv: 0.5, err: Infinity }, forward: { cv: 0.5, err: Infinity } };
   for (const cv of [0, 0.25, 0.5, 0.75, 1, 1.5]) {
     const s = simulate({ ...profile, jitterCv: { exit: cv, forward: cv } }, { seed, requests });
     for (const [path, layer] of [['exit', exitLayer], ['forward', lastLayer]] as const) {
-      const err = Math.abs((s.perLayer[layer]?.p95 ?? NaN) - measuredP95(layer));
+      // Relative misfit of the path's median and tail together: fitting the tail alone let a very skewed
+      // jitter pull the median far below the measured one.
+      const m = measuredAt(layer);
+      const got = s.perLayer[layer];
+      const err = got ? Math.abs(got.p95 - m.p95) / m.p95 + Math.abs(got.p50 - m.p50) / m.p50 : NaN;
       if (err < best[path].err) best[path] = { cv, err };
     }
   }

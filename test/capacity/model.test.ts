@@ -3,12 +3,14 @@ import { seeded } from '../../runtime/capacity/prng';
 import { continuum, layer, singleQueue } from './fixtures';
 
 describe('capacity model: queueing sanity', () => {
-  // λ = 10 devices × rate; every request's only cost is S ms of CPU on one core (processor sharing).
+  // λ = 10 devices × rate; every request's only cost is S ms of CPU on one core (processor sharing): two Kafka
+  // hops of S/2 (request in, answer out). For a PS station the mean response to a total demand S is S / (1 − ρ)
+  // however the demand is split into visits (BCMP), so the M/M/1 formula holds.
   const S = 10;
   const ps = (rho: number) =>
     singleQueue({
-      groups: { cloud: 1e6, devices: 1 },
-      devices: { group: 'devices', cpuPerRequestMs: S },
+      groups: { cloud: 1, devices: 1e6 },
+      layers: [layer('cloud', { kafkaHopMs: S / 2, predict: { fixedMs: 0, perItemMs: 0 } })],
       arrival: { kind: 'poisson', devices: 10, ratePerDevice: (rho / S) * 100 },
     });
 
@@ -17,9 +19,22 @@ describe('capacity model: queueing sanity', () => {
       const r = simulate(ps(rho), { seed: 7, requests: 20_000 });
       expect(r.all.avg).toBeGreaterThan((S / (1 - rho)) * 0.92);
       expect(r.all.avg).toBeLessThan((S / (1 - rho)) * 1.08);
-      expect(r.utilisation.devices).toBeCloseTo(rho, 1);
+      expect(r.utilisation.cloud).toBeCloseTo(rho, 1);
       expect(r.throughputPerSecond).toBeGreaterThan(100 * rho * 0.95);
     }
+  });
+
+  it('the devices share one event loop: their CPU is an M/D/1 FCFS queue, not processor sharing', () => {
+    const rho = 0.7;
+    const p = singleQueue({
+      groups: { cloud: 1e6, devices: 1 },
+      devices: { group: 'devices', cpuPerRequestMs: S },
+      arrival: { kind: 'poisson', devices: 10, ratePerDevice: (rho / S) * 100 },
+    });
+    const r = simulate(p, { seed: 5, requests: 20_000 });
+    const expected = S + (rho * S) / (2 * (1 - rho)); // 21.7 ms; processor sharing would give S / (1 − ρ) = 33.3
+    expect(r.all.avg).toBeGreaterThan(expected * 0.93);
+    expect(r.all.avg).toBeLessThan(expected * 1.07);
   });
 
   it('a worker with batches of one is an M/D/1 FCFS queue: S + ρS / (2(1 − ρ))', () => {
