@@ -373,6 +373,7 @@ export function simulate(p: Profile, options: SimOptions = {}): SimResult {
   const segSums = new Map<string, { total: number; n: number }>();
   const predict = new Map<string, { total: number; n: number }>();
   const batches = new Map<string, { total: number; n: number }>();
+  const inverse = new Map<string, { total: number; n: number }>();
   const addTo = (m: Map<string, { total: number; n: number }>, k: string, v: number) => {
     const s = m.get(k) ?? { total: 0, n: 0 };
     s.total += v;
@@ -385,7 +386,10 @@ export function simulate(p: Profile, options: SimOptions = {}): SimResult {
     byLayer.set(r.answeredBy, list);
     for (const [s, v] of r.segments) addTo(segSums, s, v);
     for (const [l, v] of r.predictMs) addTo(predict, l, v);
-    for (const [l, n] of r.batchOf) addTo(batches, l, n);
+    for (const [l, n] of r.batchOf) {
+      addTo(batches, l, n);
+      addTo(inverse, l, 1 / n);
+    }
   }
   const avgOf = (m: Map<string, { total: number; n: number }>) => Object.fromEntries([...m].map(([k, s]) => [k, s.total / s.n]));
   return {
@@ -397,6 +401,7 @@ export function simulate(p: Profile, options: SimOptions = {}): SimResult {
     ),
     throughputPerSecond: span && spanMs > 0 ? (kept.length / spanMs) * 1000 : NaN,
     meanBatch: avgOf(batches),
+    itemsPerBatch: Object.fromEntries(Object.entries(avgOf(inverse)).map(([l, x]) => [l, 1 / x])),
     predictMs: avgOf(predict),
   };
 }

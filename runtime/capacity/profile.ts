@@ -11,7 +11,7 @@
  *    by the request, by the answer of an edge exit and twice by a forwarded request's round trip). Without a cpu
  *    table, defaults from bench:worker (DEFAULT_CPU) stand in and the fit says so.
  * 3. Predict: CPU per batch = u × (f + (1 − f) × n), f from bench:worker (PREDICT_FIXED_SHARE). u is solved so the
- *    worker's CPU per request matches the cpu table at the simulated mean batch; without the table, so the
+ *    worker's CPU per request matches the cpu table at the simulated items per batch; without the table, so the
  *    simulated predict wall time matches the report's "of which <layer> predict".
  * 4. Base latency per segment (what CPU and WAN do not explain: client polls, loopback, acks): iterated,
  *    base ← base + measured segment avg − simulated segment avg, at the measured load (same devices, same arrival),
@@ -244,7 +244,7 @@ export function profileFromReport(report: MeasuredReport, run: RunKind, options:
     const base: Record<string, number> = { ...p.baseMs };
     let layers = p.layers.map((l) => {
       if (cpuRun) {
-        const m = sim.meanBatch[l.name] ?? 1;
+        const m = sim.itemsPerBatch[l.name] ?? 1;
         const u = workerCpuPerItem(p, cpuRun, l.name) / (PREDICT_FIXED_SHARE / m + (1 - PREDICT_FIXED_SHARE));
         return { ...l, predict: predictCost(u) };
       }

@@ -91,6 +91,11 @@ export interface SimResult {
   readonly throughputPerSecond: number;
   /** Mean batch size per layer (request-weighted: the batch a request was in). */
   readonly meanBatch: Readonly<Record<string, number>>;
+  /**
+   * Items per batch run (batch-weighted mean; 1 / the request-weighted mean of 1/n): a batch's fixed CPU per
+   * request is fixedMs / this, not fixedMs / meanBatch (which is larger by Jensen's inequality).
+   */
+  readonly itemsPerBatch: Readonly<Record<string, number>>;
   /** Average predict wall time per request per layer (the report's "of which <layer> predict"). */
   readonly predictMs: Readonly<Record<string, number>>;
 }

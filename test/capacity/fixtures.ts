@@ -89,10 +89,10 @@ export function syntheticReport(truth: Profile, cloudOnly: Profile, partitions: 
         if (kind === 'devices') add('devices', 'devices', w * st.ms);
       }
     }
-    // Worker CPU per request sent: per batch cost spread over the batch (mean batch from the simulation).
+    // Worker CPU per request sent: per batch cost spread over the batch (items per batch from the simulation).
     p.layers.forEach((l, i) => {
       const share2 = i === 0 ? 1 : 1 - share;
-      const m = s.meanBatch[l.name] ?? 1;
+      const m = s.itemsPerBatch[l.name] ?? 1;
       add(l.name, 'worker', share2 * (l.predict.fixedMs / m + l.predict.perItemMs));
     });
     return [...comps.values()];
