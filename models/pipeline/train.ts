@@ -15,7 +15,7 @@ import { Kafka, type Admin, type KafkaMessage } from 'kafkajs';
 import { IMAGE_BYTES } from '../../contracts/cifar10';
 import { LOW_LATENCY_CONSUMER, clientConfig } from '../../runtime/kafka/client-settings';
 import type { ClientSecurity } from '../../runtime/kafka/security';
-import { selectBackend, type BackendPreference } from '../../runtime/tf/backend';
+import { selectTrainingBackend, type BackendPreference } from '../../runtime/tf/backend';
 import { loadArchitecture, type ArchitectureSpec } from '../architecture';
 import { buildFullModel } from '../build';
 import { assignWeights } from '../weights';
@@ -219,7 +219,7 @@ export async function trainFromTopic(o: TrainOptions): Promise<TrainSummary> {
   for (const [k, v] of Object.entries({ epochs, batchSize, checkpointEvery, logEvery })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${k} (${v}) must be a positive integer`);
   }
-  const backend = await selectBackend(o.backend ?? 'auto');
+  const backend = await selectTrainingBackend(o.backend ?? 'auto');
   const kafka = new Kafka(clientConfig('ddnn-pipeline-train', o.brokers, o.security));
   const admin = kafka.admin();
   await admin.connect();

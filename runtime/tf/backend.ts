@@ -27,9 +27,9 @@ let chosen: Promise<BackendInfo> | null = null;
  * Selects the backend once per process; later calls return the first result (a forced preference that
  * disagrees with it is an error, since tfjs cannot run two backends for one model).
  */
-export function selectBackend(preference: BackendPreference = 'auto', logger?: Logger): Promise<BackendInfo> {
+export function selectBackend(preference: BackendPreference = 'auto', logger?: Logger, order: readonly BackendName[] = ORDER): Promise<BackendInfo> {
   if (!chosen) {
-    chosen = initialise(preference, logger);
+    chosen = initialise(preference, logger, order);
     chosen.catch(() => (chosen = null));
     return chosen;
   }
@@ -41,8 +41,17 @@ export function selectBackend(preference: BackendPreference = 'auto', logger?: L
   });
 }
 
-async function initialise(preference: BackendPreference, logger?: Logger): Promise<BackendInfo> {
-  const candidates = preference === 'auto' ? ORDER : [preference];
+/**
+ * For training: wasm registers no gradient kernels (`Conv2DBackpropFilter` is missing), so `auto` goes from native
+ * TensorFlow straight to the pure-JS cpu backend, which trains a small model slowly but correctly (CI has no native).
+ */
+export function selectTrainingBackend(preference: BackendPreference = 'auto', logger?: Logger): Promise<BackendInfo> {
+  if (preference === 'wasm') return Promise.reject(new Error("backend wasm cannot train (no gradient kernels, e.g. Conv2DBackpropFilter); use tensorflow or cpu"));
+  return selectBackend(preference, logger, ['tensorflow', 'cpu']);
+}
+
+async function initialise(preference: BackendPreference, logger: Logger | undefined, order: readonly BackendName[]): Promise<BackendInfo> {
+  const candidates = preference === 'auto' ? order : [preference];
   const notes: string[] = [];
   for (const name of candidates) {
     try {
