@@ -6,6 +6,7 @@
  * own topics and its own control topic, so the runs cannot see each other's settings.
  */
 import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
 import { CONTROL_TOPIC_CONFIGS } from '../../contracts/control';
@@ -216,6 +217,7 @@ export async function runScenario(o: ScenarioOptions, ui: ScenarioUi, resources:
   ui.step(`wan-drop: ${env.layers.map((l) => l.name).join(' + ')} clusters, ${o.devices} device(s) × ${o.rate} req/s, phases ${o.phases.map((p) => `${p.name} ${p.durationS} s`).join(', ')}`);
   const clusters = await startLocalClusters(env, { latencyMs: first.latencyMs, bandwidthBytesPerSec: first.bandwidthMbps * MBIT }, `wan-drop-${process.pid}`);
   resources.add('kafka clusters', () => clusters.stop());
+  const loadAtStart = os.loadavg(); // the benchmark's record: was the machine quiet?
   const runs: ScenarioRun[] = [];
   for (const name of o.runs) runs.push(await runOnce(o, clusters, name, images, ui, path.join(o.out, 'logs')));
   ui.step('stopping the clusters');
@@ -224,7 +226,7 @@ export async function runScenario(o: ScenarioOptions, ui: ScenarioUi, resources:
   const report: ScenarioReport = {
     scenario: 'wan-drop',
     startedAt: startedAt.toISOString(),
-    setup: { env: o.env, model: o.modelDir, devices: o.devices, ratePerDevice: o.rate, threshold: o.threshold, features: o.featuresDtype, accuracyBudget: o.calibration.accuracyBudget, finalExitAccuracy: o.calibration.finalExitAccuracy, controllerWindowMs: o.controllerWindowMs ?? 2000, hysteresis: o.hysteresis ?? null, backend: o.backend },
+    setup: { env: o.env, model: o.modelDir, devices: o.devices, ratePerDevice: o.rate, threshold: o.threshold, features: o.featuresDtype, accuracyBudget: o.calibration.accuracyBudget, finalExitAccuracy: o.calibration.finalExitAccuracy, controllerWindowMs: o.controllerWindowMs ?? 2000, hysteresis: o.hysteresis ?? null, backend: o.backend, loadAverage: loadAtStart, host: `${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`.replace(/\s+/g, ' ') },
     phases: o.phases,
     runs,
   };

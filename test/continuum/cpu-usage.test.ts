@@ -53,8 +53,8 @@ describe('CPU per component and group', () => {
 describe('budgets in force', () => {
   const local = getEnvironment('local');
   test("the environment's, overridden per group by --cpu", () => {
-    expect(cpuBudgets(parseRunOptions({}, () => true), local)).toEqual({ edge: 0.8, cloud: 1, devices: 0.2 });
-    expect(cpuBudgets(parseRunOptions({ cpu: 'edge=1.5,devices=0.3' }, () => true), local)).toEqual({ edge: 1.5, cloud: 1, devices: 0.3 });
+    expect(cpuBudgets(parseRunOptions({}, () => true), local)).toEqual({ edge: 1.2, cloud: 0.6, devices: 0.2 });
+    expect(cpuBudgets(parseRunOptions({ cpu: 'edge=1.5,devices=0.3' }, () => true), local)).toEqual({ edge: 1.5, cloud: 0.6, devices: 0.3 });
   });
   test('none with --no-cpu-budgets', () => {
     expect(cpuBudgets(parseRunOptions({ cpuBudgets: false }, () => true), local)).toBeNull();
