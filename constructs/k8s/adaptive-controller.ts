@@ -10,10 +10,8 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { CONTROL_TOPIC } from '../../contracts/control';
 import { CONTROLLER_ENV } from '../../contracts/controller-env';
-import { SCRAM_MECHANISM } from '../../contracts/kafka/security';
 import { IMAGE_USERS } from '../../contracts/versions';
-import { WORKER_ENV } from '../../contracts/worker-env';
-import type { KafkaClientSecurity } from './kafka-endpoint';
+import { kafkaLogin, type KafkaClientSecurity } from './kafka-endpoint';
 import { physicalName } from './names';
 import { RESTRICTED_CONTAINER, memoryBytes, resourceBlock, restrictedPodSecurity, scratch, standardLabels, type ResourceRequest } from './pod-defaults';
 
@@ -59,7 +57,6 @@ export interface AdaptiveControllerProps {
 const LAYER = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const CALIBRATION_MOUNT = '/etc/ddnn/controller';
-const CA_MOUNT = '/etc/ddnn/kafka-ca';
 
 export class AdaptiveController extends Construct {
   readonly name: string;
@@ -119,14 +116,10 @@ export class AdaptiveController extends Construct {
     const volumes: k8s.Volume[] = [{ name: 'calibration', configMap: { name: this.configMap.name } }, tmp.volume];
     const sec = props.remoteSecurity;
     if (sec) {
-      envVars.push(
-        { name: WORKER_ENV.kafkaSaslMechanism, value: SCRAM_MECHANISM.toLowerCase() },
-        { name: WORKER_ENV.kafkaSaslUsername, valueFrom: { secretKeyRef: { name: sec.credentialsSecretName, key: 'username' } } },
-        { name: WORKER_ENV.kafkaSaslPassword, valueFrom: { secretKeyRef: { name: sec.credentialsSecretName, key: 'password' } } },
-        { name: WORKER_ENV.kafkaTlsCaFile, value: `${CA_MOUNT}/ca.crt` },
-      );
-      mounts.push({ name: 'kafka-ca', mountPath: CA_MOUNT, readOnly: true });
-      volumes.push({ name: 'kafka-ca', secret: { secretName: sec.caSecretName, items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+      const login = kafkaLogin(sec);
+      envVars.push(...login.env);
+      mounts.push(login.mount);
+      volumes.push(login.volume);
     }
     this.deployment = new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name: this.name, labels },

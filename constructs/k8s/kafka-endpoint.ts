@@ -4,6 +4,10 @@
  * one), so `KafkaTopics`, `KafkaAccess` and `MirrorMaker2` work against either.
  */
 
+import { k8s } from 'cdk8s-plus-28';
+import { SCRAM_MECHANISM } from '../../contracts/kafka/security';
+import { WORKER_ENV } from '../../contracts/worker-env';
+
 /** SASL_SSL with SCRAM-SHA-512: where a client finds its login and the CA of the brokers' certificates. */
 export interface KafkaClientSecurity {
   /** Secret with `username` and `password`. */
@@ -43,4 +47,25 @@ export function checkKafkaReference(c: IKafkaCluster, where: string): IKafkaClus
   if (bad !== undefined) throw new Error(`${where}: bootstrapServers (${c.bootstrapServers}) must be host:port,… ("${bad}" is not)`);
   if (!Number.isInteger(c.brokers) || c.brokers < 1) throw new Error(`${where}: brokers (${c.brokers}) must be an integer ≥ 1`);
   return { name: c.name, bootstrapServers: servers.join(','), brokers: c.brokers, clientSecurity: c.clientSecurity };
+}
+
+/** Where a client pod mounts the cluster's CA. */
+export const KAFKA_CA_MOUNT = '/etc/ddnn/kafka-ca';
+
+/**
+ * A raw-API pod's Kafka login (TrainingJob, AdaptiveController): the worker's `DDNN_KAFKA_*` variables from the
+ * credentials Secret, and the CA mounted at KAFKA_CA_MOUNT.
+ */
+export function kafkaLogin(sec: KafkaClientSecurity): { env: k8s.EnvVar[]; mount: k8s.VolumeMount; volume: k8s.Volume } {
+  const fromSecret = (key: string) => ({ secretKeyRef: { name: sec.credentialsSecretName, key } });
+  return {
+    env: [
+      { name: WORKER_ENV.kafkaSaslMechanism, value: SCRAM_MECHANISM.toLowerCase() },
+      { name: WORKER_ENV.kafkaSaslUsername, valueFrom: fromSecret('username') },
+      { name: WORKER_ENV.kafkaSaslPassword, valueFrom: fromSecret('password') },
+      { name: WORKER_ENV.kafkaTlsCaFile, value: `${KAFKA_CA_MOUNT}/ca.crt` },
+    ],
+    mount: { name: 'kafka-ca', mountPath: KAFKA_CA_MOUNT, readOnly: true },
+    volume: { name: 'kafka-ca', secret: { secretName: sec.caSecretName, items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+  };
 }

@@ -11,10 +11,8 @@
 import { createHash } from 'crypto';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { SCRAM_MECHANISM } from '../../contracts/kafka/security';
 import { IMAGE_USERS } from '../../contracts/versions';
-import { WORKER_ENV } from '../../contracts/worker-env';
-import type { IKafkaCluster } from './kafka-endpoint';
+import { kafkaLogin, type IKafkaCluster } from './kafka-endpoint';
 import { RESTRICTED_CONTAINER, memoryBytes, resourceBlock, restrictedPodSecurity, scratch, standardLabels, type ResourceRequest } from './pod-defaults';
 
 export interface TrainingJobProps {
@@ -46,7 +44,6 @@ export interface TrainingJobProps {
 
 /** Where the claim is mounted: checkpoints/<arch> and trained/<arch> under it. */
 export const TRAINING_DATA_MOUNT = '/var/lib/ddnn-training';
-const CA_MOUNT = '/etc/ddnn/kafka-ca';
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const EXIT = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -109,14 +106,10 @@ export class TrainingJob extends Construct {
     const volumes: k8s.Volume[] = [{ name: 'data', persistentVolumeClaim: { claimName: this.claimName } }, tmp.volume];
     const sec = cluster.clientSecurity;
     if (sec) {
-      env.push(
-        { name: WORKER_ENV.kafkaSaslMechanism, value: SCRAM_MECHANISM.toLowerCase() },
-        { name: WORKER_ENV.kafkaSaslUsername, valueFrom: { secretKeyRef: { name: sec.credentialsSecretName, key: 'username' } } },
-        { name: WORKER_ENV.kafkaSaslPassword, valueFrom: { secretKeyRef: { name: sec.credentialsSecretName, key: 'password' } } },
-        { name: WORKER_ENV.kafkaTlsCaFile, value: `${CA_MOUNT}/ca.crt` },
-      );
-      mounts.push({ name: 'kafka-ca', mountPath: CA_MOUNT, readOnly: true });
-      volumes.push({ name: 'kafka-ca', secret: { secretName: sec.caSecretName, items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+      const login = kafkaLogin(sec);
+      env.push(...login.env);
+      mounts.push(login.mount);
+      volumes.push(login.volume);
     }
 
     this.job = new k8s.KubeJob(this, 'job', {
