@@ -4,10 +4,11 @@
  * (the paper: send, wait for the answer, send the next) or at a fixed rate.
  */
 import { randomBytes } from 'crypto';
-import { Consumer, Kafka, Producer } from 'kafkajs';
+import { Consumer, ConsumerRunConfig, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ACKS_ALL, clientConfig, LOW_LATENCY_CONSUMER, LOW_LATENCY_PRODUCER } from '../kafka/client-settings';
 import type { ClientSecurity } from '../kafka/security';
+import { recoverFromCrashes } from '../kafka/consumer-recovery';
 import { createTopics } from '../kafka/topics';
 import { epochMs } from '../wire';
 import { DeviceRecord, DeviceSession, imagesForDevice, LabeledImage } from './session';
@@ -149,6 +150,7 @@ class Device {
   /** last offset read per reply-topic partition, committed once a second */
   readonly read = new Map<number, string>();
   private committer: NodeJS.Timeout | null = null;
+  closing = false;
   private readonly waiters = new Map<string, (r: DeviceRecord | null) => void>();
 
   private constructor(
@@ -171,7 +173,7 @@ class Device {
       await consumer.connect();
       await consumer.subscribe({ topic: replyTopic, fromBeginning: false });
       const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-      await consumer.run({
+      const runOptions: ConsumerRunConfig = {
         // kafkajs' auto commit runs after every batch, before the next fetch: across the WAN a round trip per answer.
         // The device commits what it read once a second instead, off the fetch path, so a consumer restarted after a
         // crash resumes where it was (from commitStart's offsets before the first commit).
@@ -184,7 +186,17 @@ class Device {
             device.waiters.get(outcome.record.requestId)?.(outcome.record);
           }
         },
+      };
+      // A broker fail-over can end kafkajs' consumer for good: run it again, from the committed offsets.
+      recoverFromCrashes(consumer, {
+        rerun: async () => {
+          await consumer.connect();
+          await consumer.run(runOptions);
+        },
+        stopping: () => device.closing,
+        onFatal: () => undefined, // its open requests time out and are counted as lost
       });
+      await consumer.run(runOptions);
       await joined;
       for (const { partition, offset } of ends) consumer.seek({ topic: replyTopic, partition, offset });
       device.startCommits(replyTopic);
@@ -242,6 +254,7 @@ class Device {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     if (this.committer) clearInterval(this.committer);
     await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect()]);
   }

@@ -7,10 +7,11 @@
  *
  * Every replica follows on its own (a consumer group of its own, nothing committed): each must apply every record.
  */
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, ConsumerRunConfig, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ControlError, decodeControlRecord, effectiveSettings, type LayerModels, type LayerSettings } from '../../contracts/control';
 import { LOW_LATENCY_CONSUMER } from '../kafka/client-settings';
+import { recoverFromCrashes } from '../kafka/consumer-recovery';
 
 export type EffectiveSettings = ReturnType<typeof effectiveSettings>;
 
@@ -82,7 +83,7 @@ export class ControlFollower {
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
+    const runOptions: ConsumerRunConfig = {
       autoCommit: false,
       eachMessage: async ({ partition, message }) => {
         await this.apply(message.key === null ? null : message.key.toString('utf8'), message.value);
@@ -92,7 +93,18 @@ export class ControlFollower {
           if (pending.size === 0) caughtUp();
         }
       },
+    };
+    // After a crash kafkajs will not restart from (a broker fail-over), read the topic again: applying a record
+    // twice changes nothing.
+    recoverFromCrashes(consumer, {
+      rerun: async () => {
+        await consumer.connect();
+        await consumer.run(runOptions);
+      },
+      stopping: () => this.stopped,
+      onFatal: (err) => log.error({ event: 'control-follower-crashed', err }, 'control topic no longer followed: keeping the last good settings'),
     });
+    await consumer.run(runOptions);
     await ready;
     log.info({ event: 'control-following', topic }, 'following the control topic');
   }

@@ -32,6 +32,11 @@ export function createWorkerMetrics(layer: string, opts: { processMetrics?: bool
       buckets: LATENCY_BUCKETS,
       registers,
     }),
+    consumerRestarts: new Counter({
+      name: 'ddnn_consumer_restarts_total',
+      help: 'input consumer restarted by the worker after a transient crash kafkajs would not restart from',
+      registers,
+    }),
     lag: new Gauge({ name: 'ddnn_consumer_lag', help: 'records behind the high watermark, per input partition', labelNames: ['topic', 'partition'], registers }),
     controlApplied: new Counter({ name: 'ddnn_control_applied_total', help: 'control-topic records applied', labelNames: ['kind'], registers }),
     controlRejected: new Counter({

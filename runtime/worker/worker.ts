@@ -32,6 +32,7 @@ import { startHealthServer, HealthServer } from './http';
 import { ControlFollower, type EffectiveSettings } from './control-follower';
 import { ModelSet, type ServedModel } from './model-set';
 import { ModelStatusReporter, loadModelSource } from './model-status';
+import { recoverFromCrashes } from '../kafka/consumer-recovery';
 import { ClusterProducer, createAdmin, createConsumer, kafkaClient, ProducerPool, SendResult } from './kafka';
 import { createWorkerMetrics, WorkerMetrics } from './metrics';
 import { ReplyTopics } from './reply-topics';
@@ -143,6 +144,8 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   /** records given up while stopping (a produce that cannot finish): the stop does not wait for them */
   let abandoned = 0;
   let timer: NodeJS.Timeout | null = null;
+
+  const runOptions = { autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: config.partitionsConcurrency, eachBatch };
 
   let ready = false;
   let crashed = false;
@@ -263,9 +266,11 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
 
   let commitTimer: NodeJS.Timeout | null = null;
   let committing: Promise<void> | null = null;
+  /** the consumer is disconnected for good: nothing more can be committed (the next owner replays the rest) */
+  let closed = false;
 
   function commitSoon(): void {
-    if (commitTimer || committing) return;
+    if (commitTimer || committing || closed) return;
     commitTimer = setTimeout(() => {
       commitTimer = null;
       void commitNow();
@@ -274,6 +279,7 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
 
   async function commitNow(): Promise<void> {
     while (committing) await committing;
+    if (closed) return;
     const offsets = tracker.pendingCommits();
     if (offsets.length === 0) return;
     committing = consumer.commitOffsets(offsets).then(
@@ -523,11 +529,25 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   });
   consumer.on(consumer.events.CRASH, (e) => {
     log.error({ event: 'consumer-crash', err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
-    if (!e.payload.restart) {
+  });
+  // A broker fail-over can end kafkajs' consumer for good (a coordinator not found): run it again; an error no
+  // retry fixes (authentication, authorization) stops the worker, whose process then exits non-zero.
+  recoverFromCrashes(consumer, {
+    rerun: async () => {
+      await consumer.connect();
+      await consumer.run(runOptions);
+    },
+    stopping: () => stopping !== null,
+    onRestart: (err, attempt, delayMs) => {
+      ready = false;
+      metrics.consumerRestarts.inc();
+      log.warn({ event: 'consumer-restart', err, attempt, delayMs }, 'consumer crashed on a transient error: running it again');
+    },
+    onFatal: () => {
       crashed = true;
       ready = false;
       void stop();
-    }
+    },
   });
 
   // Liveness: a partition holding records in flight that makes no progress for stallTimeoutMs is stuck.
@@ -549,12 +569,7 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   status?.start();
   await consumer.connect();
   await consumer.subscribe({ topic: config.inputTopic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: config.partitionsConcurrency,
-    eachBatch,
-  });
+  await consumer.run(runOptions);
   log.info(
     {
       event: 'worker-started',
@@ -580,12 +595,18 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   async function shutdown(): Promise<void> {
     ready = false;
     log.info({ event: 'stopping' }, 'stopping: no new records, finishing in-flight ones');
-    consumer.pause([{ topic: config.inputTopic }]);
+    try {
+      consumer.pause([{ topic: config.inputTopic }]);
+    } catch {
+      // not running (crashed, or restarting after a crash): nothing is being fetched
+    }
     for (const wake of roomWaiters.values()) wake();
     const until = Date.now() + STOP_DRAIN_MS;
     while ((tracker.totalInFlight > abandoned || busy || batcher.size > 0) && Date.now() < until && !crashed) await sleep(10);
     if (commitTimer) clearTimeout(commitTimer);
     await commitNow().catch(() => undefined);
+    closed = true;
+    if (commitTimer) clearTimeout(commitTimer);
     await consumer.disconnect().catch((e) => log.error({ event: 'consumer-disconnect-failed', err: e }));
     await control?.stop();
     await status?.stop();

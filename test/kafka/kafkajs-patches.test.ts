@@ -2,7 +2,9 @@
  * The kafkajs patches (patches/kafkajs+2.2.4.patch, applied by patch-package on npm install) and the codecs
  * runtime/kafka/codecs.ts registers: a batch the client cannot decode becomes one marker record instead of an error
  * that stops the consumer; headers decode in linear time with upstream's result shape; headers without a value
- * encode; snappy batches decode in both framings Kafka clients write.
+ * encode; snappy batches decode in both framings Kafka clients write; a consumer follows a broker SIGKILL (a fetch
+ * from the dead broker refreshes the metadata, a heartbeat to a dead coordinator re-joins) instead of retrying the
+ * dead broker until it crashes.
  */
 import { CompressionTypes } from 'kafkajs';
 import { compressSync } from 'snappy';
@@ -14,6 +16,8 @@ const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0');
 const Long = require('kafkajs/src/utils/long');
 const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder');
 const Record = require('kafkajs/src/protocol/recordBatch/record/v0');
+const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup');
+const errors = require('kafkajs/src/errors');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 type Decoded = { records: { offset: string; key: Buffer | null; value: Buffer | null; headers: Record<string, unknown>; undecodable?: { reason: string; firstOffset: string; lastOffset: string } }[] };
@@ -69,6 +73,35 @@ describe('kafkajs patches', () => {
   test('a header without a value encodes (upstream threw a TypeError computing its size)', () => {
     const encoded: { buffer: Buffer } = Record({ value: Buffer.from('v'), headers: { empty: null } });
     expect(encoded.buffer.length).toBeGreaterThan(0);
+  });
+});
+
+/** A consumer group bound to a cluster whose killed broker refuses connections. */
+function groupWithDeadBroker() {
+  const refused = () => Object.assign(new errors.KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+  const cluster = { refreshMetadata: jest.fn(async () => undefined) };
+  const logger = { namespace: () => logger, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+  const group = new ConsumerGroup({ cluster, groupId: 'g', topics: [], topicConfigurations: {}, logger, instrumentationEmitter: { emit: () => undefined }, retry: {} });
+  return { group, cluster, refused };
+}
+
+describe('kafkajs patches: a broker SIGKILL', () => {
+  test('a fetch from a broker that refuses connections refreshes the metadata instead of failing (upstream threw)', async () => {
+    const { group, cluster, refused } = groupWithDeadBroker();
+    await expect(group.recoverFromFetch(refused())).resolves.toBeUndefined();
+    await expect(group.recoverFromFetch(new errors.KafkaJSNonRetriableError(refused(), { cause: refused() }))).resolves.toBeUndefined();
+    expect(cluster.refreshMetadata).toHaveBeenCalledTimes(2);
+    await expect(group.recoverFromFetch(new TypeError('a bug'))).rejects.toThrow('a bug'); // anything else still fails
+  });
+
+  test('a heartbeat to a coordinator that refuses connections is a rebalance, so the group re-joins (upstream retried it until the consumer crashed)', async () => {
+    const { group, refused } = groupWithDeadBroker();
+    Object.assign(group, { memberId: 'm', generationId: 1, lastRequest: 0, coordinator: { heartbeat: async () => Promise.reject(refused()) } });
+    const err = await group.heartbeat({ interval: 0 }).catch((e: unknown) => e);
+    expect(errors.isRebalancing(err)).toBe(true);
+    group.coordinator = { heartbeat: async () => Promise.reject(new errors.KafkaJSProtocolError({ type: 'UNKNOWN_MEMBER_ID', code: 25, retriable: false, message: 'x' })) };
+    const other = await group.heartbeat({ interval: 0 }).catch((e: unknown) => e);
+    expect((other as { type: string }).type).toBe('UNKNOWN_MEMBER_ID'); // other errors pass through unchanged
   });
 });
 

@@ -98,32 +98,46 @@ export function tally(scenario: string, devices: number, result: DeviceFleetResu
 }
 
 /**
- * Of the requests a device gave up on, how many have an answer in their reply topic after all: tells a loss in the
- * continuum (0) from an answer the device's consumer missed.
+ * Where each request a device gave up on got to: every record keyed by its id in the given topics (read from the
+ * beginning up to their high watermarks), as `topic/partition@offset`. Tells which hop lost it — absent from the
+ * first layer's input: never acknowledged; in a reply topic: answered but missed by the device.
  */
-export async function lostButInReplyTopic(kafka: Kafka, result: DeviceFleetResult, replyTopic: (deviceId: string) => string): Promise<number> {
+export async function traceLost(kafka: Kafka, result: DeviceFleetResult, topics: readonly string[], timeoutMs = 30_000): Promise<Record<string, string[]>> {
   const lost = result.records.filter((r) => r.answeredAt === null);
-  if (lost.length === 0) return 0;
-  const want = new Set(lost.map((r) => r.requestId));
-  const found = new Set<string>();
-  const consumer = kafka.consumer({ ...LOW_LATENCY_CONSUMER, groupId: `lost-check-${Date.now()}` });
+  const out: Record<string, string[]> = Object.fromEntries(lost.map((r) => [r.requestId, [] as string[]]));
+  if (lost.length === 0) return out;
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map<string, number>();
+  try {
+    for (const topic of topics) for (const p of await admin.fetchTopicOffsets(topic)) if (Number(p.high) > Number(p.low)) ends.set(`${topic}/${p.partition}`, Number(p.high) - 1);
+  } finally {
+    await admin.disconnect();
+  }
+  if (ends.size === 0) return out;
+  const consumer = kafka.consumer({ ...LOW_LATENCY_CONSUMER, groupId: `trace-lost-${Date.now()}` });
   await consumer.connect();
-  for (const topic of new Set(lost.map((r) => replyTopic(r.deviceId)))) await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 10_000);
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        const k = message.key?.toString();
-        if (k && want.has(k)) found.add(k);
-        if (found.size === want.size) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
+  try {
+    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`traceLost: topics not read to their ends in ${timeoutMs} ms: ${[...ends.keys()].join(', ')}`)), timeoutMs);
+      void consumer.run({
+        eachMessage: async ({ topic, partition, message }) => {
+          const k = message.key?.toString();
+          if (k && out[k]) out[k].push(`${topic}/${partition}@${message.offset}`);
+          const key = `${topic}/${partition}`;
+          if (ends.has(key) && Number(message.offset) >= ends.get(key)!) ends.delete(key);
+          if (ends.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
     });
-  });
-  await consumer.disconnect();
-  return found.size;
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
 }
 
 /** Prints the counts as one line each and writes them to results/reliability/<file>. */
