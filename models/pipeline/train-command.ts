@@ -74,7 +74,9 @@ export function trainCommand(): Command {
       const acc = Object.entries(summary.evaluation).map(([k, v]) => `${k} ${(100 * v).toFixed(2)} %`).join(', ');
       console.log(
         `trained ${summary.architecture} on ${summary.backend}: ${summary.epochs} epoch(s), ${summary.steps} steps ` +
-          `(${summary.stepsThisRun} now, ${summary.stepsPerSecond.toFixed(2)} steps/s), ${summary.recordsRead} records read` +
+          `(${summary.stepsThisRun} now, ${summary.stepsPerSecond.toFixed(2)} steps/s overall` +
+          (summary.stepRate !== null ? `, ${summary.stepRate.toFixed(2)} steps/s training` : '') +
+          `), ${summary.recordsRead} records read` +
           (summary.resumed ? `, resumed: ${summary.rereadAfterResume} read twice` : '') + `; ${acc} on ${summary.evalRecords} evaluation records`,
       );
       if (o.json) console.log(JSON.stringify(summary));

@@ -65,7 +65,14 @@ export interface TrainSummary {
   steps: number;
   /** steps this process took, and how fast */
   stepsThisRun: number;
+  /** steps this run ÷ its whole wall time (evaluation, checkpoints and export included) */
   stepsPerSecond: number;
+  /**
+   * the training loop's own rate: steps after the first (graph set-up) ÷ the time between the first and the last
+   * step's end — reading the topic and checkpoints included, evaluation excluded; null with fewer than 2 steps.
+   * What `models/train/kafka_steps.py` reports for Keras (npm run bench:trainers compares the two).
+   */
+  stepRate: number | null;
   /** records read by this process */
   recordsRead: number;
   /** whether this process resumed a checkpoint, and records of that epoch it read a second time */
@@ -274,6 +281,8 @@ export async function trainFromTopic(o: TrainOptions): Promise<TrainSummary> {
     let evaluation: { accuracy: Record<string, number>; records: number } | undefined;
     let stopped = false;
     let lastLoss = NaN;
+    let firstStepEnd: number | null = null;
+    let lastStepEnd = 0;
     // Weights, optimizer state and offsets in one checkpoint (one commit: checkpoint.ts).
     const checkpoint = async () => {
       const opt = await model.optimizer.getWeights();
@@ -299,6 +308,8 @@ export async function trainFromTopic(o: TrainOptions): Promise<TrainSummary> {
         lastLoss = Array.isArray(loss) ? loss[0] : loss;
         for (const r of taken.values()) next[String(r.partition)] = r.to;
         step++;
+        lastStepEnd = performance.now();
+        firstStepEnd ??= lastStepEnd;
         if (step % logEvery === 0) {
           const secs = (Date.now() - started) / 1000;
           log(`epoch ${epoch + 1}/${epochs} step ${step}: ${total - remaining(ranges, next)}/${total} records, loss ${lastLoss.toFixed(4)}, ${((step - stepsAtStart) / secs).toFixed(2)} steps/s`);
@@ -350,6 +361,7 @@ export async function trainFromTopic(o: TrainOptions): Promise<TrainSummary> {
       steps: step,
       stepsThisRun,
       stepsPerSecond: seconds > 0 ? stepsThisRun / seconds : 0,
+      stepRate: firstStepEnd !== null && stepsThisRun >= 2 && lastStepEnd > firstStepEnd ? ((stepsThisRun - 1) * 1000) / (lastStepEnd - firstStepEnd) : null,
       recordsRead,
       resumed,
       rereadAfterResume: reread,

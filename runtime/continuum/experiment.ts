@@ -105,7 +105,12 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
             metrics: ctx.live !== undefined,
           });
         const w: WorkerProcess = ctx.live
-          ? await superviseReplica(start, { name: `${wiring.name}/${launch.name}`, live: ctx.live, log: (m) => ui.step(`${label}: ${m}`) })
+          ? await superviseReplica(start, {
+              name: `${wiring.name}/${launch.name}`,
+              live: ctx.live,
+              log: (m) => ui.step(`${label}: ${m}`),
+              onRestarted: (again) => enlist(ctx, { layer: launch.layer, kind: 'worker', name: `worker ${launch.name}`, pid: again.pid }),
+            })
           : await start();
         own.add(`worker ${launch.name}`, () => w.stop());
         enlist(ctx, { layer: launch.layer, kind: 'worker', name: `worker ${launch.name}`, pid: w.pid });

@@ -1,7 +1,8 @@
 /**
  * The main job's side of the live view (`npm start -- run --live`): the view itself (runtime/live) watches the
  * replicas registered here, and each replica is supervised as its pod would be in a cluster: a replica that exits
- * while its run goes on is started again (its new /metrics port is registered in place of the old one).
+ * while its run goes on is started again (its new /metrics port is registered in place of the old one, and the main job
+ * puts the new process in its layer's CPU group).
  */
 import { startLiveView, type LiveView, type MetricsTarget } from '../live/server';
 import type { WorkerProcess } from './processes';
@@ -23,6 +24,8 @@ export interface SuperviseOptions {
   readonly live: LiveContext;
   readonly log: (message: string) => void;
   readonly maxRestarts?: number;
+  /** a replacement process is running (the main job puts it in its layer's CPU group, as it did the first) */
+  readonly onRestarted?: (w: WorkerProcess) => void;
 }
 
 /**
@@ -48,6 +51,7 @@ export async function superviseReplica(start: () => Promise<WorkerProcess>, o: S
       try {
         current = await start();
         if (stopping) return void (await current.stop());
+        o.onRestarted?.(current);
         register(current);
         watch(current);
       } catch (e) {
