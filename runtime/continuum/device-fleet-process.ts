@@ -20,6 +20,8 @@ export interface FleetLaunch {
   /** images [from, to) of the test batch */
   readonly from: number;
   readonly to: number;
+  /** send this many requests, cycling through those images (a steady stream longer than the sample) */
+  readonly count?: number;
 }
 
 type ChildMessage =
@@ -75,7 +77,8 @@ async function main(): Promise<void> {
   process.on('disconnect', () => process.exit(0)); // the main job is gone
   try {
     const launch = JSON.parse(process.env[LAUNCH_ENV] ?? '{}') as FleetLaunch;
-    const images = loadTestImages(launch.dataDir, launch.to).slice(launch.from, launch.to);
+    const sample = loadTestImages(launch.dataDir, launch.to).slice(launch.from, launch.to);
+    const images = launch.count === undefined ? sample : Array.from({ length: launch.count }, (_, i) => sample[i % sample.length]);
     const result = await runDevices({
       ...launch.fleet,
       images,

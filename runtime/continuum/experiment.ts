@@ -228,7 +228,7 @@ function throttled(ctx: Pick<RunContext, 'cpu'>): Record<string, number> {
 }
 
 /** Brokers and ZooKeeper of each layer's cluster, named by layer. */
-function clusterRoster(clusters: ReadonlyMap<string, LocalKafkaCluster>): RosterEntry[] {
+export function clusterRoster(clusters: ReadonlyMap<string, LocalKafkaCluster>): RosterEntry[] {
   return [...clusters].flatMap(([layer, c]) => {
     const brokers = Array.from({ length: c.brokerCount }, (_, i) => ({ i, pid: c.brokerPid(i) }));
     const brokerPids = new Set(brokers.map((b) => b.pid));

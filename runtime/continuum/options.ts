@@ -34,6 +34,13 @@ const positiveInt = (name: string) =>
 export const TransportChoice = z.enum(['direct', 'mirrored', 'both']);
 export type TransportChoice = z.infer<typeof TransportChoice>;
 
+/** `--cpu layer=cores,…`: CPU budgets per group (the environment's layers and `devices`). */
+export const CpuFlag = z
+  .string()
+  .regex(/^[a-z0-9-]+=\d+(\.\d+)?(,[a-z0-9-]+=\d+(\.\d+)?)*$/, '--cpu must look like edge=0.8,cloud=1,devices=0.2')
+  .transform((s) => Object.fromEntries(s.split(',').map((kv) => [kv.split('=')[0], Number(kv.split('=')[1])])))
+  .refine((b) => Object.values(b).every((v) => v >= 0.05), '--cpu budgets must be ≥ 0.05 cores each');
+
 export const RunOptionsSchema = z
   .object({
     env: z.string().min(1).default('local'),
@@ -57,12 +64,7 @@ export const RunOptionsSchema = z
     /** Encoding of the feature maps the edge forwards. */
     features: z.enum(['float32', 'float16', 'int8']).default('float16'),
     /** `layer=cores,…`: overrides the environment's localCpu budgets (names: its layers and `devices`). */
-    cpu: z
-      .string()
-      .regex(/^[a-z0-9-]+=\d+(\.\d+)?(,[a-z0-9-]+=\d+(\.\d+)?)*$/, '--cpu must look like edge=0.8,cloud=1,devices=0.2')
-      .transform((s) => Object.fromEntries(s.split(',').map((kv) => [kv.split('=')[0], Number(kv.split('=')[1])])))
-      .refine((b) => Object.values(b).every((v) => v >= 0.05), '--cpu budgets must be ≥ 0.05 cores each')
-      .optional(),
+    cpu: CpuFlag.optional(),
     /** false: every process on every core (the numbers then measure one shared machine, not the paper's setup). */
     cpuBudgets: z.boolean().default(true),
     progress: z.boolean().default(true),

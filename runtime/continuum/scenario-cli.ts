@@ -10,10 +10,15 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { loadCalibration } from '../controller/calibration';
 import { DEFAULT_HYSTERESIS } from '../controller/decide';
-import { BUNDLED_SAMPLE_DIR, DEFAULT_MODEL_DIR, REPO_ROOT, resolveModelDir, SHARED_CIFAR10_DIR } from './options';
+import { getEnvironment } from '../../environments';
+import { cpuBudgets } from './experiment';
+import { BUNDLED_SAMPLE_DIR, CpuFlag, DEFAULT_MODEL_DIR, REPO_ROOT, resolveModelDir, SHARED_CIFAR10_DIR } from './options';
 import { Resources } from './resources';
 import { renderScenarioTable, WAN_DROP_DEFAULTS, wanDropPhases } from './scenario';
 import { runScenario, type ScenarioOptions, type ScenarioUi } from './scenario-run';
+
+/** The scenario runs the `local` environment (one broker per layer, its CPU budgets). */
+const ENV = 'local';
 
 const Flags = z.object({
   phases: z
@@ -40,6 +45,8 @@ const Flags = z.object({
   drainTimeoutS: z.coerce.number().positive(),
   out: z.string().optional(),
   progress: z.boolean(),
+  cpu: CpuFlag.optional(),
+  cpuBudgets: z.boolean(),
 });
 
 export function scenarioCommand(run: (o: ScenarioOptions, progress: boolean) => Promise<void>): Command {
@@ -66,6 +73,8 @@ export function scenarioCommand(run: (o: ScenarioOptions, progress: boolean) => 
     .option('--warmup <n>', 'requests per run before the stream (not reported)', '50')
     .option('--drain-timeout-s <s>', 'a request unanswered this long is lost', '60')
     .option('--out <dir>', 'results directory (default: results/wan-drop-<time>)')
+    .option('--cpu <budgets>', "CPU cores per group, e.g. edge=1.2,cloud=0.6,devices=0.2 (default: the local environment's localCpu)")
+    .option('--no-cpu-budgets', 'run every process on all cores (no per-layer CPU groups)')
     .option('--no-progress', 'no progress line')
     .action(async (name: string, raw: Record<string, unknown>) => {
       if (name !== 'wan-drop') throw new Error(`scenario ${JSON.stringify(name)}: only wan-drop exists`);
@@ -79,7 +88,7 @@ export function scenarioCommand(run: (o: ScenarioOptions, progress: boolean) => 
       const { calibration } = loadCalibration(calFile, { featuresFile: f.calibrationFeatures, budget: f.budget });
       await run(
         {
-          env: 'local',
+          env: ENV,
           modelDir,
           dataDir: f.full ? SHARED_CIFAR10_DIR : BUNDLED_SAMPLE_DIR,
           phases: wanDropPhases({ phaseS: f.phases, slowdownMs: f.slowdownMs, baseLatencyMs: f.baseLatencyMs }),
@@ -96,6 +105,7 @@ export function scenarioCommand(run: (o: ScenarioOptions, progress: boolean) => 
           warmup: f.warmup,
           drainTimeoutS: f.drainTimeoutS,
           out: path.resolve(f.out ?? path.join('results', `wan-drop-${new Date().toISOString().replace(/[:.]/g, '-')}`)),
+          cpuBudgets: cpuBudgets({ cpu: f.cpu, cpuBudgets: f.cpuBudgets }, getEnvironment(ENV)),
         },
         f.progress,
       );

@@ -16,9 +16,11 @@ import { renderSvg } from '../charts/render';
 import { startController, type WindowRecord } from '../controller/controller';
 import type { Calibration, HysteresisOptions, Setting } from '../controller/decide';
 import type { LabeledImage } from '../devices/session';
-import { runDevices } from '../devices/simulator';
 import { loadTestImages } from '../devices/dataset';
+import { CpuGroups } from '../process/cpu-groups';
 import { startLocalClusters, type LocalClusters } from './clusters';
+import { runDevicesInChild } from './device-fleet-process';
+import { clusterRoster } from './experiment';
 import { startWorkerProcess, type WorkerProcess } from './processes';
 import { Resources } from './resources';
 import { phaseBounds, phaseTable, renderScenarioTable, scenarioChart, windowStats, type DecisionMark, type Phase, type ScenarioRun } from './scenario';
@@ -49,6 +51,12 @@ export interface ScenarioOptions {
   readonly warmup: number;
   readonly drainTimeoutS: number;
   readonly out: string;
+  /**
+   * CPU cores per group (layers and `devices`), as in `npm start`: each layer's brokers and workers, and the devices
+   * (in a child process), run under their quota while the stream flows; the main job (WAN emulator, controller)
+   * does not. null or absent: no budgets.
+   */
+  readonly cpuBudgets?: Readonly<Record<string, number>> | null;
 }
 
 export interface ScenarioUi {
@@ -80,14 +88,9 @@ function shapeWan(clusters: LocalClusters, phase: Phase): void {
   }
 }
 
-/** The test images repeated until there are `n` (a steady stream outlasts the 300-image sample). */
-function repeatImages(images: readonly LabeledImage[], n: number): LabeledImage[] {
-  return Array.from({ length: n }, (_, i) => images[i % images.length]);
-}
-
 const describe = (s: Setting) => (s.placement === 'edge-only' ? 'edge-only' : `${s.threshold} ${s.featuresDtype}${s.batchMaxWaitMs ? ` wait ${s.batchMaxWaitMs} ms` : ''}`);
 
-async function runOnce(o: ScenarioOptions, clusters: LocalClusters, name: 'controller' | 'baseline', images: readonly LabeledImage[], ui: ScenarioUi, logDir: string): Promise<ScenarioRun> {
+async function runOnce(o: ScenarioOptions, clusters: LocalClusters, cpu: CpuGroups | null, name: 'controller' | 'baseline', images: readonly LabeledImage[], ui: ScenarioUi, logDir: string): Promise<ScenarioRun> {
   const own = new Resources();
   try {
     const env = getEnvironment(o.env);
@@ -105,6 +108,7 @@ async function runOnce(o: ScenarioOptions, clusters: LocalClusters, name: 'contr
           { logFile: path.join(logDir, `worker-${name}-${launch.name}.log`), backend: o.backend, tfThreads: o.tfThreads, metrics: true, debugHooks: true },
         );
         own.add(`worker ${launch.name}`, () => w.stop());
+        cpu?.add(launch.layer, w.pid);
         return w;
       }),
     );
@@ -119,9 +123,13 @@ async function runOnce(o: ScenarioOptions, clusters: LocalClusters, name: 'contr
       split: 'shard' as const,
       timeoutMs: o.drainTimeoutS * 1000,
     };
+    // The devices run in a child process of their own (their CPU group), cycling through the sample.
+    const devicesLog = path.join(logDir, `devices-${name}.log`);
+    const onStreaming = (pid: number) => cpu?.add('devices', pid);
+    cpu?.enforce(true); // the budgets hold for the warm-up and the stream, not for starting processes
     if (o.warmup > 0) {
       ui.step(`${name}: warm-up, ${o.warmup} request(s)`);
-      await runDevices({ ...fleet, images: images.slice(0, o.warmup), mode: { kind: 'closed-loop', window: 1 } });
+      await runDevicesInChild({ fleet: { ...fleet, mode: { kind: 'closed-loop', window: 1 } }, dataDir: o.dataDir, from: 0, to: images.length, count: o.warmup }, { logFile: devicesLog, onStreaming });
     }
 
     const decisions: DecisionMark[] = [];
@@ -176,20 +184,27 @@ async function runOnce(o: ScenarioOptions, clusters: LocalClusters, name: 'contr
     apply(o.phases[0], 0);
     const ticker = setInterval(() => started && ui.progress(name, phaseName, (Date.now() - t0) / 1000, totalS, answered, finished), 1000);
     let records: DeviceRecord[];
+    const throttled = () => Object.fromEntries(Object.keys(cpu?.budgets ?? {}).map((g) => [g, cpu!.throttledMs(g)]));
+    const throttledBefore = throttled();
+    let throttledAfter = throttledBefore;
     try {
-      const result = await runDevices({
-        ...fleet,
-        images: repeatImages(images, perDevice * o.devices),
-        mode: { kind: 'rate', perSecond: o.rate },
-        onProgress: (done, _total, a) => {
-          finished = done;
-          if (a) answered++;
-          if (!started) start(a?.sentAt ?? Date.now());
+      const result = await runDevicesInChild(
+        { fleet: { ...fleet, mode: { kind: 'rate', perSecond: o.rate } }, dataDir: o.dataDir, from: 0, to: images.length, count: perDevice * o.devices },
+        {
+          logFile: devicesLog,
+          onStreaming,
+          onProgress: (done, _total, a) => {
+            finished = done;
+            if (a) answered++;
+            if (!started) start(a?.sentAt ?? Date.now());
+          },
+          onFinished: () => (throttledAfter = throttled()),
         },
-      });
+      );
       records = result.records;
       if (result.foreign + result.unknown + result.malformed > 0) ui.step(`${name}: WARNING foreign ${result.foreign}, unknown ${result.unknown}, malformed ${result.malformed} answers`);
     } finally {
+      cpu?.enforce(false);
       timers.forEach(clearTimeout);
       clearInterval(ticker);
       for (const w of workers) w.setExtraPredictMs(0);
@@ -202,6 +217,7 @@ async function runOnce(o: ScenarioOptions, clusters: LocalClusters, name: 'contr
       windows: windowStats(records, t0, windowS, totalS),
       phases: phaseTable(records, o.phases, t0, entry),
       decisions,
+      ...(cpu ? { throttledMs: Object.fromEntries(Object.keys(throttledAfter).map((g) => [g, Math.round(throttledAfter[g] - (throttledBefore[g] ?? 0))])) } : {}),
     };
   } finally {
     for (const f of await own.close()) ui.step(`${name}: could not stop ${f}`);
@@ -215,18 +231,25 @@ export async function runScenario(o: ScenarioOptions, ui: ScenarioUi, resources:
   const images = loadTestImages(o.dataDir, undefined);
   const first = o.phases[0].wan === 'cut' ? { latencyMs: 15, bandwidthMbps: 100 } : o.phases[0].wan;
   ui.step(`wan-drop: ${env.layers.map((l) => l.name).join(' + ')} clusters, ${o.devices} device(s) × ${o.rate} req/s, phases ${o.phases.map((p) => `${p.name} ${p.durationS} s`).join(', ')}`);
+  const cpu = o.cpuBudgets ? CpuGroups.create({ budgets: o.cpuBudgets, runId: `${process.pid}-${Date.now()}` }) : null;
+  cpu?.enforce(false);
+  if (cpu) {
+    resources.add('cpu groups', async () => cpu.close()); // added first: closed last, once every process stopped
+    ui.step(`CPU budgets: ${Object.entries(cpu.budgets).map(([k, v]) => `${k} ${v}`).join(', ')} (${cpu.note})`);
+  } else ui.step('CPU budgets: none: every process shares every core');
   const clusters = await startLocalClusters(env, { latencyMs: first.latencyMs, bandwidthBytesPerSec: first.bandwidthMbps * MBIT }, `wan-drop-${process.pid}`);
   resources.add('kafka clusters', () => clusters.stop());
+  for (const e of clusterRoster(clusters.clusters)) cpu?.add(e.layer, e.pid);
   const loadAtStart = os.loadavg(); // the benchmark's record: was the machine quiet?
   const runs: ScenarioRun[] = [];
-  for (const name of o.runs) runs.push(await runOnce(o, clusters, name, images, ui, path.join(o.out, 'logs')));
+  for (const name of o.runs) runs.push(await runOnce(o, clusters, cpu, name, images, ui, path.join(o.out, 'logs')));
   ui.step('stopping the clusters');
   await resources.release('kafka clusters');
 
   const report: ScenarioReport = {
     scenario: 'wan-drop',
     startedAt: startedAt.toISOString(),
-    setup: { env: o.env, model: o.modelDir, devices: o.devices, ratePerDevice: o.rate, threshold: o.threshold, features: o.featuresDtype, accuracyBudget: o.calibration.accuracyBudget, finalExitAccuracy: o.calibration.finalExitAccuracy, controllerWindowMs: o.controllerWindowMs ?? 2000, hysteresis: o.hysteresis ?? null, backend: o.backend, loadAverage: loadAtStart, host: `${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`.replace(/\s+/g, ' ') },
+    setup: { env: o.env, model: o.modelDir, devices: o.devices, ratePerDevice: o.rate, threshold: o.threshold, features: o.featuresDtype, accuracyBudget: o.calibration.accuracyBudget, finalExitAccuracy: o.calibration.finalExitAccuracy, controllerWindowMs: o.controllerWindowMs ?? 2000, hysteresis: o.hysteresis ?? null, backend: o.backend, cpu: cpu ? { budgets: cpu.budgets, isolation: cpu.note } : null, loadAverage: loadAtStart, host: `${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`.replace(/\s+/g, ' ') },
     phases: o.phases,
     runs,
   };

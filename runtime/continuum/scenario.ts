@@ -124,6 +124,8 @@ export interface ScenarioRun {
   readonly windows: readonly WindowStats[];
   readonly phases: readonly PhaseRow[];
   readonly decisions: readonly DecisionMark[];
+  /** ms each CPU group spent throttled during the run's stream (absent without CPU budgets) */
+  readonly throttledMs?: Readonly<Record<string, number>>;
 }
 
 /** p50/p95 per window of every run on one chart; the controller's decisions as labelled points on its p95 line. */

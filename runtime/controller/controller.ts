@@ -17,7 +17,11 @@ import { createTopics } from '../kafka/topics';
 import { parsePrometheusText } from '../live/prometheus';
 import type { RemoteSecurity } from '../worker/config';
 import { DEFAULT_HYSTERESIS, initialState, step, type Calibration, type ControllerState, type HysteresisOptions, type LayerLoad, type Setting, type Snapshot } from './decide';
-import { addScrapes, EMPTY_SCRAPE, layerWindow, summarize, type LayerScrape } from './observe';
+import { addScrapes, EMPTY_SCRAPE, layerWindow, summarize, wanBandwidth, type LayerScrape } from './observe';
+
+
+/** Windows whose lowest WAN round trip is the link's latency without a queue (10 × 2 s: a latency change is the base in 20 s). */
+const BASE_RTT_WINDOWS = 10;
 
 export interface ControlledLayer {
   readonly name: string;
@@ -176,6 +180,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   let loads: (LayerLoad | null)[] = opts.layers.map(() => null);
   let bandwidth: number | null = null;
   const bwSamples: number[] = [];
+  /** the small probe's round trips of the last windows: their minimum is the link's latency without a queue */
+  const recentRtts: number[] = [];
   let windows = 0;
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
@@ -204,6 +210,12 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     prev = cur;
     prevAt = now;
     loads = w.map((x) => x.load);
+    const baseRttMs = recentRtts.length > 0 ? Math.min(...recentRtts) : null;
+    const wanBandwidthNow = wanBandwidth({ probed: bandwidth, carried: w[0].wanBytesPerSec, rttMs: wanRtt, baseRttMs });
+    if (wanRtt !== null) {
+      recentRtts.push(wanRtt);
+      if (recentRtts.length > BASE_RTT_WINDOWS) recentRtts.shift();
+    }
     // Every layer after the first counts as "the cloud side": their predict times add up on a forwarded request.
     const rest = w.slice(1);
     const snapshot: Snapshot = {
@@ -212,7 +224,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       edge: w[0].load,
       cloud: { predictMs: rest.reduce((n, x) => n + x.load.predictMs, 0), batchSize: rest[rest.length - 1].load.batchSize, lag: rest.reduce((n, x) => n + x.load.lag, 0) },
       wanRttMs: wanRtt,
-      wanBandwidth: bandwidth,
+      wanBandwidth: wanBandwidthNow,
       localRttMs: localRtt ?? 0,
     };
     const d = step(state, snapshot, opts.calibration, opts.hysteresis ?? DEFAULT_HYSTERESIS);

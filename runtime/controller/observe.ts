@@ -71,3 +71,31 @@ export function layerWindow(prev: LayerScrape, cur: LayerScrape, seconds: number
     wanBytesPerSec: seconds > 0 ? d('wanBytes') / seconds : 0,
   };
 }
+
+export interface WanReading {
+  /** bytes/s from the big-probe method (median of the recent samples), null before the first */
+  readonly probed: number | null;
+  /** bytes/s the WAN acknowledged for the first layer's forwards this window */
+  readonly carried: number;
+  /** this window's small-probe round trip, null when it timed out */
+  readonly rttMs: number | null;
+  /** the lowest round trip of the recent windows (the link's latency without a queue), null before the first */
+  readonly baseRttMs: number | null;
+}
+
+/** Extra round trip over the base that says "a queue is building in front of the link". */
+export const QUEUE_RTT_MS = 200;
+
+/**
+ * What the WAN can carry. The big probe measures it on an idle link, but once the forwards fill the link the
+ * probes queue behind them: their samples go stale (a probe that times out gives none), and the controller went on
+ * planning with the fast link's figure while the queue grew (the wan-drop scenario under CPU budgets: a 7.6 Mbit/s
+ * estimate on a 5 Mbit/s link, 33 s before it acted). A saturated link, though, is measured by what it carries: while
+ * the round trip shows a queue (timed out, or ≥ QUEUE_RTT_MS over the base), the estimate is at most the bytes per
+ * second it acknowledged. Without a queue the probe stands (a link carrying little is not a slow link).
+ */
+export function wanBandwidth(r: WanReading): number | null {
+  const queued = r.baseRttMs !== null && (r.rttMs === null || r.rttMs >= r.baseRttMs + QUEUE_RTT_MS);
+  if (!queued || !(r.carried > 0)) return r.probed;
+  return r.probed === null ? r.carried : Math.min(r.probed, r.carried);
+}

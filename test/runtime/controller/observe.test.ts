@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { layerSettings } from '../../../runtime/controller/controller';
 import { toCalibration } from '../../../runtime/controller/calibration';
 import { parseLayer, securityFromEnv } from '../../../runtime/controller/main';
-import { addScrapes, layerWindow, summarize } from '../../../runtime/controller/observe';
+import { addScrapes, layerWindow, QUEUE_RTT_MS, summarize, wanBandwidth } from '../../../runtime/controller/observe';
 import { parsePrometheusText } from '../../../runtime/live/prometheus';
 
 const METRICS = (requests: number, predictSum: number, batches: number) => `
@@ -130,5 +130,23 @@ describe('TLS + SASL for the clusters across the WAN', () => {
     expect(() => securityFromEnv({ DDNN_KAFKA_SASL_USERNAME: 'ctl' }, read)).toThrow(/DDNN_KAFKA_SASL_USERNAME and DDNN_KAFKA_SASL_PASSWORD: both or neither/);
     expect(() => securityFromEnv({ DDNN_KAFKA_SASL_USERNAME: 'a', DDNN_KAFKA_SASL_PASSWORD: 'b', DDNN_KAFKA_SASL_MECHANISM: 'gssapi' }, read)).toThrow(/DDNN_KAFKA_SASL_MECHANISM \(gssapi\)/);
     expect(() => securityFromEnv({ DDNN_KAFKA_TLS_CA_FILE: '/nope' }, read)).toThrow(/DDNN_KAFKA_TLS_CA_FILE: cannot read \/nope/);
+  });
+});
+
+describe('what the WAN can carry', () => {
+  const base = { probed: 12_500_000, carried: 600_000, baseRttMs: 32 };
+  test('no queue in front of the link: the probe stands, however little the link carries', () => {
+    expect(wanBandwidth({ ...base, rttMs: 40 })).toBe(12_500_000);
+    expect(wanBandwidth({ ...base, rttMs: 32 + QUEUE_RTT_MS - 1 })).toBe(12_500_000);
+  });
+  test('a queue (round trip over the base, or timed out): at most what the link acknowledged', () => {
+    expect(wanBandwidth({ ...base, rttMs: 32 + QUEUE_RTT_MS })).toBe(600_000);
+    expect(wanBandwidth({ ...base, rttMs: null })).toBe(600_000);
+    expect(wanBandwidth({ ...base, probed: 400_000, rttMs: 900 })).toBe(400_000); // the lower of the two
+    expect(wanBandwidth({ ...base, probed: null, rttMs: 900 })).toBe(600_000);
+  });
+  test('nothing carried (a cut, or edge-only) or no base yet: the probe', () => {
+    expect(wanBandwidth({ ...base, carried: 0, rttMs: null })).toBe(12_500_000);
+    expect(wanBandwidth({ ...base, baseRttMs: null, rttMs: 900 })).toBe(12_500_000);
   });
 });
