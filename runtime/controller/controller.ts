@@ -19,7 +19,6 @@ import type { RemoteSecurity } from '../worker/config';
 import { DEFAULT_HYSTERESIS, initialState, step, type Calibration, type ControllerState, type HysteresisOptions, type LayerLoad, type Setting, type Snapshot } from './decide';
 import { addScrapes, EMPTY_SCRAPE, layerWindow, summarize, wanBandwidth, type LayerScrape } from './observe';
 
-
 /** Windows whose lowest WAN round trip is the link's latency without a queue (10 × 2 s: a latency change is the base in 20 s). */
 const BASE_RTT_WINDOWS = 10;
 

@@ -8,7 +8,7 @@ import { Consumer, ConsumerRunConfig, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ACKS_ALL, clientConfig, LOW_LATENCY_CONSUMER, LOW_LATENCY_PRODUCER } from '../kafka/client-settings';
 import type { ClientSecurity } from '../kafka/security';
-import { recoverFromCrashes } from '../kafka/consumer-recovery';
+import { runRecovering } from '../kafka/consumer-recovery';
 import { createTopics } from '../kafka/topics';
 import { epochMs } from '../wire';
 import { DeviceRecord, DeviceSession, imagesForDevice, LabeledImage } from './session';
@@ -188,15 +188,10 @@ class Device {
         },
       };
       // A broker fail-over can end kafkajs' consumer for good: run it again, from the committed offsets.
-      recoverFromCrashes(consumer, {
-        rerun: async () => {
-          await consumer.connect();
-          await consumer.run(runOptions);
-        },
+      await runRecovering(consumer, runOptions, {
         stopping: () => device.closing,
         onFatal: () => undefined, // its open requests time out and are counted as lost
       });
-      await consumer.run(runOptions);
       await joined;
       for (const { partition, offset } of ends) consumer.seek({ topic: replyTopic, partition, offset });
       device.startCommits(replyTopic);

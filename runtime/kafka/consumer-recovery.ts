@@ -9,7 +9,7 @@
  * connecting and running the same consumer again, with backoff, until it joins its group; anything else (failed
  * authentication, authorization, a bug) is handed to `onFatal`.
  */
-import type { Consumer } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig } from 'kafkajs';
 
 /** kafkajs error names that say the cluster is unreachable or in fail-over, not that the request is wrong. */
 const TRANSIENT_NAMES = new Set([
@@ -61,8 +61,6 @@ export function restartDelayMs(attempt: number): number {
 }
 
 export interface RecoveryOptions {
-  /** connects (if needed) and runs the consumer again with its original `run` options */
-  rerun: () => Promise<void>;
   /** true once the owner is stopping: a crash then is left alone */
   stopping: () => boolean;
   /** a restart is scheduled, after `delayMs` */
@@ -71,10 +69,17 @@ export interface RecoveryOptions {
   onFatal: (error: unknown) => void;
 }
 
-/** Watches `consumer` for crashes kafkajs will not restart from and restarts it when they are transient. */
-export function recoverFromCrashes(consumer: Consumer, opts: RecoveryOptions): void {
+/**
+ * Runs `consumer` with `run` and watches it for crashes kafkajs will not restart from: a transient one connects and
+ * runs it again with the same `run` (kafkajs has disconnected it by then); the first run's errors are the caller's.
+ */
+export async function runRecovering(consumer: Consumer, run: ConsumerRunConfig, opts: RecoveryOptions): Promise<void> {
   let attempt = 0;
   let timer: NodeJS.Timeout | null = null;
+  const rerun = async () => {
+    await consumer.connect();
+    await consumer.run(run);
+  };
   consumer.on(consumer.events.GROUP_JOIN, () => {
     attempt = 0;
   });
@@ -87,7 +92,7 @@ export function recoverFromCrashes(consumer: Consumer, opts: RecoveryOptions): v
       timer = null;
       if (opts.stopping()) return;
       // A failed join inside run() crashes again (and comes back here); a failed connect lands in the catch.
-      opts.rerun().catch((e: unknown) => (isTransientCrash(e) ? schedule(e) : opts.onFatal(e)));
+      rerun().catch((e: unknown) => (isTransientCrash(e) ? schedule(e) : opts.onFatal(e)));
     }, delayMs);
     timer.unref?.();
   };
@@ -96,4 +101,5 @@ export function recoverFromCrashes(consumer: Consumer, opts: RecoveryOptions): v
     if (isTransientCrash(e.payload.error)) schedule(e.payload.error);
     else opts.onFatal(e.payload.error);
   });
+  await consumer.run(run);
 }

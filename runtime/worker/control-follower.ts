@@ -11,7 +11,7 @@ import type { Admin, Consumer, ConsumerRunConfig, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ControlError, decodeControlRecord, effectiveSettings, type LayerModels, type LayerSettings } from '../../contracts/control';
 import { LOW_LATENCY_CONSUMER } from '../kafka/client-settings';
-import { recoverFromCrashes } from '../kafka/consumer-recovery';
+import { runRecovering } from '../kafka/consumer-recovery';
 
 export type EffectiveSettings = ReturnType<typeof effectiveSettings>;
 
@@ -96,15 +96,10 @@ export class ControlFollower {
     };
     // After a crash kafkajs will not restart from (a broker fail-over), read the topic again: applying a record
     // twice changes nothing.
-    recoverFromCrashes(consumer, {
-      rerun: async () => {
-        await consumer.connect();
-        await consumer.run(runOptions);
-      },
+    await runRecovering(consumer, runOptions, {
       stopping: () => this.stopped,
       onFatal: (err) => log.error({ event: 'control-follower-crashed', err }, 'control topic no longer followed: keeping the last good settings'),
     });
-    await consumer.run(runOptions);
     await ready;
     log.info({ event: 'control-following', topic }, 'following the control topic');
   }

@@ -32,7 +32,7 @@ import { startHealthServer, HealthServer } from './http';
 import { ControlFollower, type EffectiveSettings } from './control-follower';
 import { ModelSet, type ServedModel } from './model-set';
 import { ModelStatusReporter, loadModelSource } from './model-status';
-import { recoverFromCrashes } from '../kafka/consumer-recovery';
+import { runRecovering, type RecoveryOptions } from '../kafka/consumer-recovery';
 import { ClusterProducer, createAdmin, createConsumer, kafkaClient, ProducerPool, SendResult } from './kafka';
 import { createWorkerMetrics, WorkerMetrics } from './metrics';
 import { ReplyTopics } from './reply-topics';
@@ -532,11 +532,7 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   });
   // A broker fail-over can end kafkajs' consumer for good (a coordinator not found): run it again; an error no
   // retry fixes (authentication, authorization) stops the worker, whose process then exits non-zero.
-  recoverFromCrashes(consumer, {
-    rerun: async () => {
-      await consumer.connect();
-      await consumer.run(runOptions);
-    },
+  const recovery: RecoveryOptions = {
     stopping: () => stopping !== null,
     onRestart: (err, attempt, delayMs) => {
       ready = false;
@@ -548,7 +544,7 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
       ready = false;
       void stop();
     },
-  });
+  };
 
   // Liveness: a partition holding records in flight that makes no progress for stallTimeoutMs is stuck.
   const stallCheck = setInterval(() => {
@@ -569,7 +565,7 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   status?.start();
   await consumer.connect();
   await consumer.subscribe({ topic: config.inputTopic, fromBeginning: true });
-  await consumer.run(runOptions);
+  await runRecovering(consumer, runOptions, recovery);
   log.info(
     {
       event: 'worker-started',

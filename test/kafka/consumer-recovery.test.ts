@@ -1,11 +1,12 @@
 /**
  * Consumer crash recovery (runtime/kafka/consumer-recovery.ts): which crashes are transient, and that a consumer
- * kafkajs gave up on is run again with backoff until it joins, while a fatal crash or a stopping owner is left alone.
- * The consumer here is an event emitter standing in for kafkajs' instrumentation events (no broker: pure policy).
+ * kafkajs gave up on is connected and run again (same run config) with backoff until it joins, while a fatal crash
+ * or a stopping owner is left alone. The consumer here is an event emitter standing in for kafkajs' instrumentation
+ * events (no broker: pure policy).
  */
 import { EventEmitter } from 'events';
-import type { Consumer } from 'kafkajs';
-import { isTransientCrash, recoverFromCrashes, restartDelayMs } from '../../runtime/kafka/consumer-recovery';
+import type { Consumer, ConsumerRunConfig } from 'kafkajs';
+import { isTransientCrash, restartDelayMs, runRecovering } from '../../runtime/kafka/consumer-recovery';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const errors = require('kafkajs/src/errors');
@@ -32,52 +33,62 @@ describe('isTransientCrash', () => {
 
 class FakeConsumer extends EventEmitter {
   readonly events = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash' };
+  /** connect() calls (each rerun starts with one), and the config of every run() */
+  readonly connects: number[] = [];
+  readonly runs: ConsumerRunConfig[] = [];
+  failConnects = 0;
+  async connect(): Promise<void> {
+    this.connects.push(Date.now());
+    if (this.failConnects-- > 0) throw new errors.KafkaJSConnectionError('connect ECONNREFUSED');
+  }
+  async run(config: ConsumerRunConfig): Promise<void> {
+    this.runs.push(config);
+  }
   crash(error: unknown, restart: boolean): void {
     this.emit(this.events.CRASH, { payload: { error, restart, groupId: 'g' } });
   }
 }
 
-describe('recoverFromCrashes', () => {
+describe('runRecovering', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  function setUp(opts: { rerunFails?: number } = {}) {
+  const config: ConsumerRunConfig = { autoCommit: false, eachMessage: async () => undefined };
+
+  async function setUp(opts: { rerunFails?: number } = {}) {
     const consumer = new FakeConsumer();
+    consumer.failConnects = opts.rerunFails ?? 0;
     let stopping = false;
-    let fails = opts.rerunFails ?? 0;
-    const reruns: number[] = [];
     const fatal: unknown[] = [];
     const delays: number[] = [];
-    recoverFromCrashes(consumer as unknown as Consumer, {
-      rerun: async () => {
-        reruns.push(Date.now());
-        if (fails-- > 0) throw new errors.KafkaJSConnectionError('connect ECONNREFUSED');
-      },
+    await runRecovering(consumer as unknown as Consumer, config, {
       stopping: () => stopping,
       onRestart: (_e, _attempt, delayMs) => delays.push(delayMs),
       onFatal: (e) => fatal.push(e),
     });
-    return { consumer, reruns, fatal, delays, stop: () => (stopping = true) };
+    expect(consumer.runs).toEqual([config]); // the first run is runRecovering's own
+    return { consumer, reruns: consumer.connects, fatal, delays, stop: () => (stopping = true) };
   }
 
   test('a transient crash kafkajs will not restart from is run again after the backoff', async () => {
-    const s = setUp();
+    const s = await setUp();
     s.consumer.crash(new errors.KafkaJSGroupCoordinatorNotFound('no coordinator'), false);
     expect(s.reruns).toHaveLength(0);
     await jest.advanceTimersByTimeAsync(restartDelayMs(0));
     expect(s.reruns).toHaveLength(1);
+    expect(s.consumer.runs).toEqual([config, config]); // connected, then run with the same config
     expect(s.fatal).toHaveLength(0);
   });
 
   test('a crash kafkajs restarts itself is left to kafkajs', async () => {
-    const s = setUp();
+    const s = await setUp();
     s.consumer.crash(new errors.KafkaJSNumberOfRetriesExceeded(new Error('x'), { retryCount: 1, retryTime: 1 }), true);
     await jest.advanceTimersByTimeAsync(60_000);
     expect(s.reruns).toHaveLength(0);
   });
 
   test('failed reruns back off (doubling) and a group join resets the backoff', async () => {
-    const s = setUp({ rerunFails: 3 });
+    const s = await setUp({ rerunFails: 3 });
     s.consumer.crash(new errors.KafkaJSGroupCoordinatorNotFound('no coordinator'), false);
     await jest.advanceTimersByTimeAsync(restartDelayMs(0) + restartDelayMs(1) + restartDelayMs(2) + restartDelayMs(3));
     expect(s.reruns).toHaveLength(4);
@@ -90,7 +101,7 @@ describe('recoverFromCrashes', () => {
   });
 
   test('a fatal crash goes to onFatal and is not rerun; a stopping owner is left alone', async () => {
-    const s = setUp();
+    const s = await setUp();
     const denied = new errors.KafkaJSSASLAuthenticationError('authentication failed');
     s.consumer.crash(denied, false);
     expect(s.fatal).toEqual([denied]);
