@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { getEnvironment, type Environment, type Transport } from '../../environments';
 import type { DeviceFleetResult, SendMode } from '../devices/simulator';
-import { CpuGroups } from '../process/cpu-groups';
+import { CpuGroups, throttledBetween } from '../process/cpu-groups';
 import { sampleCpu } from '../process/cpu-time';
 import { summarizeCpuRun, type CpuReport, type CpuRun, type RosterEntry } from './cpu-usage';
 import { runDevicesInChild, type FleetLaunch } from './device-fleet-process';
@@ -192,7 +192,7 @@ async function runOnce(ctx: RunContext, wiring: RunWiring, label: string): Promi
         after: cpuAfter,
         requests: fleet.records.length,
         budgets: ctx.cpu?.budgets ?? {},
-        throttledMs: Object.fromEntries(Object.keys(throttledAfter).map((g) => [g, throttledAfter[g] - (throttledBefore[g] ?? 0)])),
+        throttledMs: throttledBetween(throttledBefore, throttledAfter),
       }),
     );
     // This run's workers, MM2 and devices go away with it: the next run enlists its own.
@@ -223,8 +223,7 @@ function enlist(ctx: Pick<RunContext, 'cpu' | 'roster'>, entry: RosterEntry | (O
 }
 
 function throttled(ctx: Pick<RunContext, 'cpu'>): Record<string, number> {
-  const g = ctx.cpu;
-  return g ? Object.fromEntries(Object.keys(g.budgets).map((name) => [name, g.throttledMs(name)])) : {};
+  return ctx.cpu?.throttledAllMs() ?? {};
 }
 
 /** Brokers and ZooKeeper of each layer's cluster, named by layer. */
@@ -237,6 +236,22 @@ export function clusterRoster(clusters: ReadonlyMap<string, LocalKafkaCluster>):
       ...c.pids().filter((p) => !brokerPids.has(p)).map((pid) => ({ layer, kind: 'zookeeper' as const, name: `${layer} zookeeper`, pid })),
     ];
   });
+}
+
+/**
+ * The run's CPU groups, quotas off until the stream (processes start unthrottled); null without budgets. Registered
+ * with `resources` before anything else, so they are closed last, once every process has stopped.
+ */
+export function openCpuGroups(budgets: Readonly<Record<string, number>> | null, resources: Resources, step: (message: string) => void): CpuGroups | null {
+  if (!budgets) {
+    step('CPU budgets: none (--no-cpu-budgets): every process shares every core');
+    return null;
+  }
+  const cpu = CpuGroups.create({ budgets, runId: `${process.pid}-${Date.now()}` });
+  cpu.enforce(false);
+  resources.add('cpu groups', async () => cpu.close());
+  step(`CPU budgets: ${Object.entries(cpu.budgets).map(([k, v]) => `${k} ${v}`).join(', ')} (${cpu.note})`);
+  return cpu;
 }
 
 /** The budgets in force: --cpu, else the environment's localCpu; none with --no-cpu-budgets. */
@@ -264,13 +279,7 @@ export async function runExperiment(options: RunOptions, ui: ExperimentUi, resou
   const layers = env.layers.map((l) => l.name);
   const brokers = Math.min(3, env.layers[0].kafka.brokers);
   ui.step(`env ${env.name}: ${layers.join(' + ')} clusters (${brokers} broker(s) each, ${env.coordination}), WAN ${options.wanLatency} ms one-way${wan.bandwidthBytesPerSec ? `, ${options.wanBandwidth} Mbit/s` : ''}; ${images.length} images, ${env.devices.count} devices`);
-  const budgets = cpuBudgets(options, env);
-  const cpu = budgets ? CpuGroups.create({ budgets, runId: `${process.pid}-${Date.now()}` }) : null;
-  cpu?.enforce(false);
-  if (cpu) {
-    resources.add('cpu groups', async () => cpu.close()); // added first: closed last, once every process stopped
-    ui.step(`CPU budgets: ${Object.entries(cpu.budgets).map(([k, v]) => `${k} ${v}`).join(', ')} (${cpu.note})`);
-  } else ui.step('CPU budgets: none (--no-cpu-budgets): every process shares every core');
+  const cpu = openCpuGroups(cpuBudgets(options, env), resources, ui.step);
   const clusters = await startLocalClusters(env, wan, `continuum-${process.pid}`);
   resources.add('kafka clusters', () => clusters.stop());
 

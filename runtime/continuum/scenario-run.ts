@@ -17,10 +17,10 @@ import { startController, type WindowRecord } from '../controller/controller';
 import type { Calibration, HysteresisOptions, Setting } from '../controller/decide';
 import type { LabeledImage } from '../devices/session';
 import { loadTestImages } from '../devices/dataset';
-import { CpuGroups } from '../process/cpu-groups';
+import { CpuGroups, throttledBetween } from '../process/cpu-groups';
 import { startLocalClusters, type LocalClusters } from './clusters';
 import { runDevicesInChild } from './device-fleet-process';
-import { clusterRoster } from './experiment';
+import { clusterRoster, openCpuGroups } from './experiment';
 import { startWorkerProcess, type WorkerProcess } from './processes';
 import { Resources } from './resources';
 import { phaseBounds, phaseTable, renderScenarioTable, scenarioChart, windowStats, type DecisionMark, type Phase, type ScenarioRun } from './scenario';
@@ -184,7 +184,7 @@ async function runOnce(o: ScenarioOptions, clusters: LocalClusters, cpu: CpuGrou
     apply(o.phases[0], 0);
     const ticker = setInterval(() => started && ui.progress(name, phaseName, (Date.now() - t0) / 1000, totalS, answered, finished), 1000);
     let records: DeviceRecord[];
-    const throttled = () => Object.fromEntries(Object.keys(cpu?.budgets ?? {}).map((g) => [g, cpu!.throttledMs(g)]));
+    const throttled = () => cpu?.throttledAllMs() ?? {};
     const throttledBefore = throttled();
     let throttledAfter = throttledBefore;
     try {
@@ -217,7 +217,7 @@ async function runOnce(o: ScenarioOptions, clusters: LocalClusters, cpu: CpuGrou
       windows: windowStats(records, t0, windowS, totalS),
       phases: phaseTable(records, o.phases, t0, entry),
       decisions,
-      ...(cpu ? { throttledMs: Object.fromEntries(Object.keys(throttledAfter).map((g) => [g, Math.round(throttledAfter[g] - (throttledBefore[g] ?? 0))])) } : {}),
+      ...(cpu ? { throttledMs: Object.fromEntries(Object.entries(throttledBetween(throttledBefore, throttledAfter)).map(([g, ms]) => [g, Math.round(ms)])) } : {}),
     };
   } finally {
     for (const f of await own.close()) ui.step(`${name}: could not stop ${f}`);
@@ -231,12 +231,7 @@ export async function runScenario(o: ScenarioOptions, ui: ScenarioUi, resources:
   const images = loadTestImages(o.dataDir, undefined);
   const first = o.phases[0].wan === 'cut' ? { latencyMs: 15, bandwidthMbps: 100 } : o.phases[0].wan;
   ui.step(`wan-drop: ${env.layers.map((l) => l.name).join(' + ')} clusters, ${o.devices} device(s) × ${o.rate} req/s, phases ${o.phases.map((p) => `${p.name} ${p.durationS} s`).join(', ')}`);
-  const cpu = o.cpuBudgets ? CpuGroups.create({ budgets: o.cpuBudgets, runId: `${process.pid}-${Date.now()}` }) : null;
-  cpu?.enforce(false);
-  if (cpu) {
-    resources.add('cpu groups', async () => cpu.close()); // added first: closed last, once every process stopped
-    ui.step(`CPU budgets: ${Object.entries(cpu.budgets).map(([k, v]) => `${k} ${v}`).join(', ')} (${cpu.note})`);
-  } else ui.step('CPU budgets: none: every process shares every core');
+  const cpu = openCpuGroups(o.cpuBudgets ?? null, resources, ui.step);
   const clusters = await startLocalClusters(env, { latencyMs: first.latencyMs, bandwidthBytesPerSec: first.bandwidthMbps * MBIT }, `wan-drop-${process.pid}`);
   resources.add('kafka clusters', () => clusters.stop());
   for (const e of clusterRoster(clusters.clusters)) cpu?.add(e.layer, e.pid);

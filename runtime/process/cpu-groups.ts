@@ -109,6 +109,11 @@ export class CpuGroups {
     return m ? Number(m[1]) / 1e6 : 0;
   }
 
+  /** throttledMs of every group, by name: read before and after a stream, throttledBetween gives the run's. */
+  throttledAllMs(): Record<string, number> {
+    return Object.fromEntries(Object.keys(this.budgets).map((name) => [name, this.throttledMs(name)]));
+  }
+
   /** Moves whatever is left back to the root group and removes the groups. */
   close(): void {
     if (this.isolation !== 'cgroup-v1' || !this.root || !existsSync(this.root)) return;
@@ -169,4 +174,9 @@ function cgroupV1Writable(): boolean {
 
 function hasTaskset(): boolean {
   return spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0;
+}
+
+/** Per group, the ms throttled between two throttledAllMs() readings. */
+export function throttledBetween(before: Readonly<Record<string, number>>, after: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.keys(after).map((g) => [g, after[g] - (before[g] ?? 0)]));
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { CpuGroups } from '../../../runtime/process/cpu-groups';
+import { CpuGroups, throttledBetween } from '../../../runtime/process/cpu-groups';
 import { processCpuMs, sampleCpu } from '../../../runtime/process/cpu-time';
 
 describe('CPU time from /proc', () => {
@@ -24,7 +24,12 @@ describe('CPU groups', () => {
     expect(g.pids('edge')).toEqual([process.pid]);
     expect(g.pids('elsewhere')).toEqual([]);
     expect(g.throttledMs('edge')).toBe(0);
+    expect(g.throttledAllMs()).toEqual({ edge: 0 });
     expect(g.note).toMatch(/no isolation/);
+  });
+
+  test('throttled time of a run: per group, the later reading minus the earlier (a group new since then counts from 0)', () => {
+    expect(throttledBetween({ edge: 100, cloud: 40 }, { edge: 350, cloud: 40, devices: 7 })).toEqual({ edge: 250, cloud: 0, devices: 7 });
   });
 
   const writable = (() => {
