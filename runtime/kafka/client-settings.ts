@@ -40,7 +40,8 @@ export const LOW_LATENCY_CONSUMER: Omit<ConsumerConfig, 'groupId'> = {
 
 export const LOW_LATENCY_PRODUCER: ProducerConfig = {
   allowAutoTopicCreation: false,
-  // Idempotence keeps retried sends from duplicating (it forces acks=all and 1 in-flight request).
+  // Idempotence keeps retried sends from duplicating (it forces acks=all and 1 in-flight request; with the kafkajs
+  // patch, one send at a time per producer, so none reuses the sequence of a batch the leader wrote).
   idempotent: true,
   maxInFlightRequests: 1,
   retry: CLIENT_RETRY,

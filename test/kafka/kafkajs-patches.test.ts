@@ -4,11 +4,13 @@
  * that stops the consumer; headers decode in linear time with upstream's result shape; headers without a value
  * encode; snappy batches decode in both framings Kafka clients write; a consumer follows a broker SIGKILL (a fetch
  * from the dead broker refreshes the metadata, a heartbeat to a dead coordinator re-joins) instead of retrying the
- * dead broker until it crashes.
+ * dead broker until it crashes; an idempotent producer's concurrent sends never take a sequence number of a batch
+ * the leader wrote, so none is acknowledged as a duplicate without being written.
  */
 import { CompressionTypes } from 'kafkajs';
 import { compressSync } from 'snappy';
 import { snappyDecompress } from '../../runtime/kafka/codecs';
+import { setTimeout as sleep } from 'timers/promises';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const Decoder = require('kafkajs/src/protocol/decoder');
@@ -18,6 +20,9 @@ const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder')
 const Record = require('kafkajs/src/protocol/recordBatch/record/v0');
 const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup');
 const errors = require('kafkajs/src/errors');
+const createEosManager = require('kafkajs/src/producer/eosManager');
+const createMessageProducer = require('kafkajs/src/producer/messageProducer');
+const createRetry = require('kafkajs/src/retry');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 type Decoded = { records: { offset: string; key: Buffer | null; value: Buffer | null; headers: Record<string, unknown>; undecodable?: { reason: string; firstOffset: string; lastOffset: string } }[] };
@@ -102,6 +107,86 @@ describe('kafkajs patches: a broker SIGKILL', () => {
     group.coordinator = { heartbeat: async () => Promise.reject(new errors.KafkaJSProtocolError({ type: 'UNKNOWN_MEMBER_ID', code: 25, retriable: false, message: 'x' })) };
     const other = await group.heartbeat({ interval: 0 }).catch((e: unknown) => e);
     expect((other as { type: string }).type).toBe('UNKNOWN_MEMBER_ID'); // other errors pass through unchanged
+  });
+});
+
+/**
+ * A partition leader with Kafka's idempotence rules: a batch is keyed by (producer id, first sequence); one already
+ * written is acknowledged again with its first offset and not written twice; a gap in the sequence is refused.
+ * `failAfterWrite` requests are written and then answered with a retriable timeout, as a leader does when the
+ * followers do not acknowledge in time (a broker is down) or as the client sees when the response is lost.
+ */
+function idempotentLeader(failAfterWrite: number) {
+  const log: { pid: number; seq: number; value: string }[] = [];
+  let failures = 0;
+  const broker = {
+    nodeId: 1,
+    initProducerId: async () => ({ producerId: broker.nextPid++, producerEpoch: 0 }),
+    nextPid: 1,
+    produce: async ({ producerId, topicData }: { producerId: number; topicData: { topic: string; partitions: { partition: number; firstSequence: number; messages: { value: string }[] }[] }[] }) => {
+      const { topic, partitions } = topicData[0];
+      const { partition, firstSequence, messages } = partitions[0];
+      const mine = log.filter((r) => r.pid === producerId);
+      let baseOffset = log.findIndex((r) => r.pid === producerId && r.seq === firstSequence);
+      if (baseOffset < 0) {
+        const next = mine.length === 0 ? 0 : mine[mine.length - 1].seq + 1;
+        if (firstSequence !== next) throw new errors.KafkaJSProtocolError({ type: 'OUT_OF_ORDER_SEQUENCE_NUMBER', code: 45, retriable: false, message: 'gap' });
+        baseOffset = log.length;
+        messages.forEach((m, i) => log.push({ pid: producerId, seq: firstSequence + i, value: String(m.value) }));
+        await sleep(20); // the next send queues up meanwhile
+        if (failures++ < failAfterWrite) throw new errors.KafkaJSProtocolError({ type: 'REQUEST_TIMED_OUT', code: 7, retriable: true, message: 'timed out' });
+      }
+      return { topics: [{ topicName: topic, partitions: [{ partition, errorCode: 0, baseOffset: String(baseOffset) }] }] };
+    },
+  };
+  const logger = { namespace: () => logger, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+  const cluster = {
+    retry: { retries: 5, initialRetryTime: 10 },
+    refreshMetadataIfNecessary: async () => undefined,
+    refreshMetadata: async () => undefined,
+    addMultipleTargetTopics: async () => undefined,
+    isConnected: () => true,
+    removeBroker: () => undefined,
+    findControllerBroker: async () => broker,
+    findBroker: async () => broker,
+    findTopicPartitionMetadata: () => [{ partitionId: 0, leader: 1 }],
+    findLeaderForPartitions: () => ({ 1: [0] }),
+  };
+  return { log, broker, logger, cluster };
+}
+
+async function idempotentProducer(failAfterWrite: number, retries: number) {
+  const leader = idempotentLeader(failAfterWrite);
+  const eosManager = createEosManager({ logger: leader.logger, cluster: leader.cluster, transactional: false });
+  await eosManager.initProducerId();
+  const producer = createMessageProducer({
+    logger: leader.logger,
+    cluster: leader.cluster,
+    partitioner: () => 0,
+    eosManager,
+    idempotent: true,
+    retrier: createRetry({ retries, initialRetryTime: 10, maxRetryTime: 20 }),
+    getConnectionStatus: () => 'connected',
+  });
+  const send = (value: string) => producer.send({ topic: 't', acks: -1, messages: [{ value }] });
+  return { ...leader, send };
+}
+
+describe('kafkajs patches: the idempotent producer never acknowledges a message it did not write', () => {
+  test('a send queued behind a request that was written but answered with a timeout is written too (upstream gave it the same sequence: acknowledged as a duplicate, lost)', async () => {
+    const p = await idempotentProducer(1, 5);
+    await Promise.all([p.send('a'), p.send('b')]);
+    expect(p.log.map((r) => r.value).sort()).toEqual(['a', 'b']);
+  });
+
+  test('after a send that failed for good with an unknown outcome, the next send is written under a new producer id (upstream reused the sequence)', async () => {
+    const p = await idempotentProducer(1, 0);
+    await expect(p.send('a')).rejects.toThrow('timed out');
+    await p.send('b');
+    expect(p.log.map((r) => [r.value, r.pid])).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ]);
   });
 });
 

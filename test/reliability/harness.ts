@@ -100,12 +100,27 @@ export function tally(scenario: string, devices: number, result: DeviceFleetResu
 /**
  * Where each request a device gave up on got to: every record keyed by its id in the given topics (read from the
  * beginning up to their high watermarks), as `topic/partition@offset`. Tells which hop lost it — absent from the
- * first layer's input: never acknowledged; in a reply topic: answered but missed by the device.
+ * first layer's input: acknowledged to the device yet never written (the device counts only acknowledged sends; a
+ * reused idempotent sequence did this, see the kafkajs patch); in a reply topic: answered but missed by the device.
  */
 export async function traceLost(kafka: Kafka, result: DeviceFleetResult, topics: readonly string[], timeoutMs = 30_000): Promise<Record<string, string[]>> {
   const lost = result.records.filter((r) => r.answeredAt === null);
   const out: Record<string, string[]> = Object.fromEntries(lost.map((r) => [r.requestId, [] as string[]]));
   if (lost.length === 0) return out;
+  for (const r of await readTopics(kafka, topics, timeoutMs)) if (r.key && out[r.key]) out[r.key].push(`${r.topic}/${r.partition}@${r.offset}`);
+  return out;
+}
+
+export interface StoredRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+}
+
+/** Every record in the topics, read from the beginning to the end offsets seen at the call. */
+export async function readTopics(kafka: Kafka, topics: readonly string[], timeoutMs = 30_000): Promise<StoredRecord[]> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = new Map<string, number>();
@@ -114,17 +129,17 @@ export async function traceLost(kafka: Kafka, result: DeviceFleetResult, topics:
   } finally {
     await admin.disconnect();
   }
+  const out: StoredRecord[] = [];
   if (ends.size === 0) return out;
-  const consumer = kafka.consumer({ ...LOW_LATENCY_CONSUMER, groupId: `trace-lost-${Date.now()}` });
+  const consumer = kafka.consumer({ ...LOW_LATENCY_CONSUMER, groupId: `read-topics-${Date.now()}` });
   await consumer.connect();
   try {
     for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`traceLost: topics not read to their ends in ${timeoutMs} ms: ${[...ends.keys()].join(', ')}`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`readTopics: topics not read to their ends in ${timeoutMs} ms: ${[...ends.keys()].join(', ')}`)), timeoutMs);
       void consumer.run({
         eachMessage: async ({ topic, partition, message }) => {
-          const k = message.key?.toString();
-          if (k && out[k]) out[k].push(`${topic}/${partition}@${message.offset}`);
+          out.push({ topic, partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value?.toString() ?? null });
           const key = `${topic}/${partition}`;
           if (ends.has(key) && Number(message.offset) >= ends.get(key)!) ends.delete(key);
           if (ends.size === 0) {
