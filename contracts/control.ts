@@ -34,6 +34,11 @@ export const LayerSettings = z
     threshold: z.number().min(0).max(1).optional(),
     featuresDtype: z.enum(['float32', 'float16', 'int8']).optional(),
     batchMaxWaitMs: z.number().min(0).max(60_000).optional(),
+    /**
+     * true: the layer forwards every raw request (a device's image) unprocessed to its relay topic, where a worker
+     * with the whole model answers it: the cloud-only placement, chosen live. Only for a worker with a relay topic.
+     */
+    relay: z.boolean().optional(),
     ...Issued,
   })
   .strict();

@@ -16,6 +16,10 @@ export const CONTROLLER_ENV = {
   featuresDtype: 'DDNN_FEATURES_DTYPE',
   batchMaxWaitMs: 'DDNN_BATCH_MAX_WAIT_MS',
   windowMs: 'DDNN_CONTROLLER_WINDOW_MS',
+  /** optional: comma-separated /metrics URLs of a standby whole-model worker (the first layer's relay topic): enables cloud-only */
+  wholeModelMetrics: 'DDNN_CONTROLLER_WHOLE_MODEL_METRICS',
+  /** bytes of one raw request on the WAN when relayed (default: a 32×32×3 uint8 frame with its headers) */
+  inputBytes: 'DDNN_CONTROLLER_INPUT_BYTES',
   controlTopic: 'DDNN_CONTROL_TOPIC',
   logLevel: 'DDNN_LOG_LEVEL',
 } as const;

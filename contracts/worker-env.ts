@@ -11,6 +11,8 @@ export const WORKER_ENV = {
   groupId: 'DDNN_GROUP_ID',
   nextTopic: 'DDNN_NEXT_TOPIC',
   nextBrokers: 'DDNN_NEXT_BROKERS',
+  relayTopic: 'DDNN_RELAY_TOPIC',
+  relayBrokers: 'DDNN_RELAY_BROKERS',
   answerTopic: 'DDNN_ANSWER_TOPIC',
   answerBrokers: 'DDNN_ANSWER_BROKERS',
   replyTopicPattern: 'DDNN_REPLY_TOPIC_PATTERN',

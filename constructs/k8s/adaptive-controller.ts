@@ -41,6 +41,11 @@ export interface AdaptiveControllerProps {
   readonly featuresDtype?: 'float32' | 'float16' | 'int8';
   /** decision window. @default 2000 */
   readonly windowMs?: number;
+  /**
+   * /metrics URLs of a standby worker with the whole model, consuming the first layer's relay topic (the workers'
+   * DDNN_RELAY_TOPIC): the controller may then choose cloud-only. @default - none: no cloud-only
+   */
+  readonly wholeModelMetricsUrls?: string[];
   /** @default 'ddnn.control' (the workers' DDNN_CONTROL_TOPIC) */
   readonly controlTopic?: string;
   /** @default { cpu: '100m', memory: '256Mi' } */
@@ -81,6 +86,9 @@ export class AdaptiveController extends Construct {
         if (!/^https?:\/\/[^\s,@]+$/.test(u)) throw new Error(`${where}: layers[${i}].metricsUrls[${j}] (${u}) must be an http(s) URL`);
       });
     });
+    (props.wholeModelMetricsUrls ?? []).forEach((u, j) => {
+      if (!/^https?:\/\/[^\s,@]+$/.test(u)) throw new Error(`${where}: wholeModelMetricsUrls[${j}] (${u}) must be an http(s) URL`);
+    });
     checkCalibration(where, props.calibrationJson);
     const threshold = props.threshold ?? 0.8;
     if (!(threshold >= 0 && threshold <= 1)) throw new Error(`${where}: threshold (${threshold}) must be within 0..1`);
@@ -107,6 +115,7 @@ export class AdaptiveController extends Construct {
       [CONTROLLER_ENV.threshold]: String(threshold),
       [CONTROLLER_ENV.featuresDtype]: props.featuresDtype ?? 'float16',
       [CONTROLLER_ENV.windowMs]: String(windowMs),
+      [CONTROLLER_ENV.wholeModelMetrics]: props.wholeModelMetricsUrls?.length ? props.wholeModelMetricsUrls.join(',') : undefined,
       [CONTROLLER_ENV.controlTopic]: controlTopic,
       NODE_ENV: 'production',
     };

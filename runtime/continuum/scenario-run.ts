@@ -5,17 +5,20 @@
  * adaptive controller (runtime/controller, in this process, on the edge side) and once without; each run has its
  * own topics and its own control topic, so the runs cannot see each other's settings.
  */
-import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
-import { CONTROL_TOPIC_CONFIGS } from '../../contracts/control';
+import { Kafka } from 'kafkajs';
+import { CONTROL_TOPIC_CONFIGS, controlKey, encodeControlValue, type LayerSettings } from '../../contracts/control';
 import type { DeviceRecord } from '../../contracts/records';
 import { getEnvironment } from '../../environments';
 import { renderSvg } from '../charts/render';
 import { startController, type WindowRecord } from '../controller/controller';
+import { clientConfig } from '../kafka/client-settings';
+import { parsePrometheusText } from '../live/prometheus';
 import type { Calibration, HysteresisOptions, Setting } from '../controller/decide';
-import type { LabeledImage } from '../devices/session';
+import { DeviceSession, type LabeledImage } from '../devices/session';
 import { loadTestImages } from '../devices/dataset';
 import { CpuGroups, throttledBetween } from '../process/cpu-groups';
 import { startLocalClusters, type LocalClusters } from './clusters';
@@ -24,7 +27,7 @@ import { clusterRoster, openCpuGroups } from './experiment';
 import { startWorkerProcess, type WorkerProcess } from './processes';
 import { Resources } from './resources';
 import { phaseBounds, phaseTable, renderScenarioTable, scenarioChart, windowStats, type DecisionMark, type Phase, type ScenarioRun } from './scenario';
-import { wireRun } from './wiring';
+import { PLACEMENT, WHOLE_MODEL_WORKER, wireRun } from './wiring';
 
 export interface ScenarioOptions {
   readonly env: string;
@@ -75,6 +78,29 @@ export interface ScenarioReport {
 
 const MBIT = 125_000;
 
+const metricsUrl = (w: WorkerProcess) => `http://127.0.0.1:${w.ready.httpPort}/metrics`;
+
+/** Writes (or clears, with null) `settings/<layer>` on a control topic and waits for the acknowledgement. */
+async function writeSettings(brokers: string, topic: string, layer: string, value: LayerSettings | null): Promise<void> {
+  const producer = new Kafka(clientConfig('ddnn-scenario-control', brokers)).producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: [{ key: controlKey('settings', layer), value: value ? encodeControlValue(value) : null }] });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Polls every worker's /metrics until the gauge reads `value` on all of them (10 s at most). */
+async function waitForGauge(urls: readonly string[], gauge: string, value: number): Promise<void> {
+  const read = async (url: string) => parsePrometheusText(await (await fetch(url, { signal: AbortSignal.timeout(1000) })).text()).find((x) => x.name === gauge)?.value;
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+    const values = await Promise.all(urls.map((u) => read(u).catch(() => undefined)));
+    if (values.every((v) => v === value)) return;
+  }
+  throw new Error(`workers did not report ${gauge} ${value} within 10 s`);
+}
+
 function shapeWan(clusters: LocalClusters, phase: Phase): void {
   // Every cross-layer connection crosses the link of the cluster it reaches: shape (or cut) all of them.
   for (const c of clusters.clusters.values()) {
@@ -88,14 +114,23 @@ function shapeWan(clusters: LocalClusters, phase: Phase): void {
   }
 }
 
-const describe = (s: Setting) => (s.placement === 'edge-only' ? 'edge-only' : `${s.threshold} ${s.featuresDtype}${s.batchMaxWaitMs ? ` wait ${s.batchMaxWaitMs} ms` : ''}`);
+const describe = (s: Setting) =>
+  s.placement === 'split' ? `${s.threshold} ${s.featuresDtype}${s.batchMaxWaitMs ? ` wait ${s.batchMaxWaitMs} ms` : ''}` : s.placement;
+
+/** Bytes a device's raw request puts on the WAN when the edge relays it (value, key and headers). */
+export function requestBytes(image: LabeledImage): number {
+  const r = new DeviceSession('device-0', 'replies.device-0', 'size').request(image, Date.now());
+  return r.value.length + r.key.length + Object.entries(r.headers).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(v), 0);
+}
 
 async function runOnce(o: ScenarioOptions, clusters: LocalClusters, cpu: CpuGroups | null, name: 'controller' | 'baseline', images: readonly LabeledImage[], ui: ScenarioUi, logDir: string): Promise<ScenarioRun> {
   const own = new Resources();
   try {
     const env = getEnvironment(o.env);
     const runName = `wan-drop-${name}-${Date.now().toString(36)}`;
-    const wiring = wireRun({ env, transport: 'direct', addresses: clusters.addresses, modelDir: o.modelDir, devices: o.devices, threshold: o.threshold, featuresDtype: o.featuresDtype, runName });
+    // The controller's cloud-only placement needs the model's cloud-only partition for a standby worker.
+    const withWholeModel = existsSync(path.join(o.modelDir, PLACEMENT.cloudOnly));
+    const wiring = wireRun({ env, transport: 'direct', addresses: clusters.addresses, modelDir: o.modelDir, devices: o.devices, threshold: o.threshold, featuresDtype: o.featuresDtype, runName, wholeModelStandby: withWholeModel });
     const controlTopic = `ddnn.control.${runName}`;
     const topics = Object.fromEntries(Object.entries(wiring.topics).map(([layer, specs]) => [layer, [...specs, { name: controlTopic, partitions: 1, configs: { ...CONTROL_TOPIC_CONFIGS } }]]));
     shapeWan(clusters, o.phases[0]);
@@ -128,8 +163,23 @@ async function runOnce(o: ScenarioOptions, clusters: LocalClusters, cpu: CpuGrou
     const onStreaming = (pid: number) => cpu?.add('devices', pid);
     cpu?.enforce(true); // the budgets hold for the warm-up and the stream, not for starting processes
     if (o.warmup > 0) {
+      const warmUp = (count: number) =>
+        runDevicesInChild({ fleet: { ...fleet, mode: { kind: 'closed-loop', window: 1 } }, dataDir: o.dataDir, from: 0, to: images.length, count }, { logFile: devicesLog, onStreaming });
+      if (withWholeModel) {
+        // The standby whole-model worker too, through the relay itself, so the controller has its predict time.
+        const entryWorkers = workers.filter((w) => layerOf.get(w.name) === entry);
+        const relay = async (on: boolean) => {
+          await writeSettings(clusters.addresses[entry].local, controlTopic, entry, on ? { relay: true, issuedAt: Date.now(), by: 'scenario', reason: 'warm-up of the whole model' } : null);
+          await waitForGauge(entryWorkers.map(metricsUrl), 'ddnn_relay', on ? 1 : 0);
+        };
+        const n = Math.min(o.warmup, 20);
+        ui.step(`${name}: warm-up of the standby whole model, ${n} request(s) relayed`);
+        await relay(true);
+        await warmUp(n);
+        await relay(false);
+      }
       ui.step(`${name}: warm-up, ${o.warmup} request(s)`);
-      await runDevicesInChild({ fleet: { ...fleet, mode: { kind: 'closed-loop', window: 1 } }, dataDir: o.dataDir, from: 0, to: images.length, count: o.warmup }, { logFile: devicesLog, onStreaming });
+      await warmUp(o.warmup);
     }
 
     const decisions: DecisionMark[] = [];
@@ -140,9 +190,10 @@ async function runOnce(o: ScenarioOptions, clusters: LocalClusters, cpu: CpuGrou
         layers: wiring.layers.map((layer) => ({
           name: layer,
           brokers: layer === entry ? clusters.addresses[layer].local : clusters.addresses[layer].wan,
-          metrics: workers.filter((w) => layerOf.get(w.name) === layer && w.ready.httpPort !== null).map((w) => `http://127.0.0.1:${w.ready.httpPort}/metrics`),
+          metrics: workers.filter((w) => w.name !== WHOLE_MODEL_WORKER && layerOf.get(w.name) === layer && w.ready.httpPort !== null).map(metricsUrl),
         })),
-        calibration: o.calibration,
+        ...(withWholeModel ? { wholeModel: { metrics: workers.filter((w) => w.name === WHOLE_MODEL_WORKER && w.ready.httpPort !== null).map(metricsUrl) } } : {}),
+        calibration: { ...o.calibration, inputBytes: o.calibration.inputBytes ?? requestBytes(images[0]) },
         initial: { placement: 'split', threshold: o.threshold, featuresDtype: o.featuresDtype, batchMaxWaitMs: 0 },
         windowMs: o.controllerWindowMs ?? 2000,
         probeTimeoutMs: o.probeTimeoutMs,
@@ -214,6 +265,7 @@ async function runOnce(o: ScenarioOptions, clusters: LocalClusters, cpu: CpuGrou
     return {
       name: name === 'controller' ? 'with controller' : 'without controller',
       controller: name === 'controller',
+      backend: [...new Set(workers.map((w) => w.ready.backend))].join('+') || 'unknown',
       windows: windowStats(records, t0, windowS, totalS),
       phases: phaseTable(records, o.phases, t0, entry),
       decisions,
@@ -244,7 +296,7 @@ export async function runScenario(o: ScenarioOptions, ui: ScenarioUi, resources:
   const report: ScenarioReport = {
     scenario: 'wan-drop',
     startedAt: startedAt.toISOString(),
-    setup: { env: o.env, model: o.modelDir, devices: o.devices, ratePerDevice: o.rate, threshold: o.threshold, features: o.featuresDtype, accuracyBudget: o.calibration.accuracyBudget, finalExitAccuracy: o.calibration.finalExitAccuracy, controllerWindowMs: o.controllerWindowMs ?? 2000, hysteresis: o.hysteresis ?? null, backend: o.backend, cpu: cpu ? { budgets: cpu.budgets, isolation: cpu.note } : null, loadAverage: loadAtStart, host: `${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`.replace(/\s+/g, ' ') },
+    setup: { env: o.env, model: o.modelDir, devices: o.devices, ratePerDevice: o.rate, threshold: o.threshold, features: o.featuresDtype, accuracyBudget: o.calibration.accuracyBudget, finalExitAccuracy: o.calibration.finalExitAccuracy, controllerWindowMs: o.controllerWindowMs ?? 2000, hysteresis: o.hysteresis ?? null, backend: [...new Set(runs.map((r) => r.backend))].join('+') || o.backend, backendRequested: o.backend, cpu: cpu ? { budgets: cpu.budgets, isolation: cpu.note } : null, loadAverage: loadAtStart, host: `${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`.replace(/\s+/g, ' ') },
     phases: o.phases,
     runs,
   };

@@ -121,6 +121,8 @@ export interface DecisionMark {
 export interface ScenarioRun {
   readonly name: string;
   readonly controller: boolean;
+  /** the tfjs backend the workers ran (as each reported when ready; `--backend auto` resolves to one) */
+  readonly backend: string;
   readonly windows: readonly WindowStats[];
   readonly phases: readonly PhaseRow[];
   readonly decisions: readonly DecisionMark[];

@@ -31,6 +31,9 @@ export interface WorkerLaunch {
     readonly groupId: string;
     readonly nextTopic?: string;
     readonly nextBrokers?: string;
+    readonly relayTopic?: string;
+    readonly relayBrokers?: string;
+    readonly controlTopic?: string;
     readonly answerBrokers: string;
     readonly dlqTopic: string;
     readonly threshold: number;
@@ -85,7 +88,16 @@ export interface WiringInput {
   /** Where the devices live; defaults to the environment's entry layer. */
   readonly devicesAt?: string;
   readonly placement?: string;
+  /**
+   * A standby worker with the whole model (the cloud-only placement's sub-model) beside the last layer, on a topic
+   * of its own there, and the entry layer's workers told to relay raw requests to it when the control topic says
+   * `relay`: the controller's cloud-only placement. Direct transport only (the relay crosses the WAN itself).
+   */
+  readonly wholeModelStandby?: boolean;
 }
+
+/** Name of the standby whole-model worker (a `WorkerLaunch.name`). */
+export const WHOLE_MODEL_WORKER = 'whole-model-1';
 
 const reach = (addresses: Addresses, from: string, to: string): string => {
   const a = addresses[to];
@@ -147,6 +159,36 @@ export function wireRun(input: WiringInput): RunWiring {
       },
     }));
   });
+
+  if (input.wholeModelStandby) {
+    if (mirrored) throw new Error('wholeModelStandby: only with the direct transport (the relay crosses the WAN itself)');
+    const lastPlan = plan.layers[plan.layers.length - 1];
+    const last = lastPlan.layer.name;
+    const wholeTopic = `${prefix}.whole-model.in`;
+    const wholePlan = planContinuum({ ...cloudOnlyEnvironment(env), topics: env.topics }).layers[0];
+    const lastIn = topics[last].find((t) => t.name === lastPlan.worker?.input.topic);
+    topics[last] = [...topics[last], { ...(lastIn ?? { partitions: 1 }), name: wholeTopic }, { ...(lastIn ?? {}), partitions: 1, name: `${wholeTopic}.dlq` }];
+    const template = workers.find((w) => w.layer === last);
+    if (!template || !wholePlan.worker) throw new Error(`wholeModelStandby: the last layer "${last}" runs no worker`);
+    for (let i = 0; i < workers.length; i++) {
+      if (workers[i].layer !== plan.entryLayer) continue;
+      workers[i] = { ...workers[i], config: { ...workers[i].config, relayTopic: wholeTopic, relayBrokers: reach(input.addresses, plan.entryLayer, last) } };
+    }
+    const { nextTopic: _n, nextBrokers: _b, ...rest } = template.config;
+    workers.push({
+      name: WHOLE_MODEL_WORKER,
+      layer: last,
+      config: {
+        ...rest,
+        model: path.join(input.modelDir, PLACEMENT.cloudOnly, wholePlan.worker.subModel),
+        inputTopic: wholeTopic,
+        groupId: `${prefix}.whole-model.workers`,
+        dlqTopic: `${wholeTopic}.dlq`,
+        // Its manifest's layer is the last layer's, but that layer's run-time settings and model versions are not its own.
+        controlTopic: 'off',
+      },
+    });
+  }
 
   return {
     name: input.runName,

@@ -36,6 +36,11 @@ export interface ControllerOptions {
   /** first = where devices send (the edge), last = the final exit */
   readonly layers: readonly ControlledLayer[];
   readonly calibration: Calibration;
+  /**
+   * /metrics URLs of the standby worker with the whole model (its input is the first layer's relay topic): with it,
+   * and the calibration's `inputBytes`, cloud-only is a candidate once that worker has predicted at least once.
+   */
+  readonly wholeModel?: { readonly metrics: readonly string[] };
   /** the setting the continuum starts on (the workers' configured values) */
   readonly initial: Setting;
   /** @default 2000 */
@@ -102,9 +107,14 @@ export async function everyAddress(url: string): Promise<string[]> {
 const timeout = <T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> =>
   Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref())]);
 
-/** The settings record each layer gets for a setting: edge-only moves only the first layer's threshold to 0. */
+/**
+ * The settings record each layer gets for a setting: edge-only moves only the first layer's threshold to 0;
+ * cloud-only only tells the first layer to relay (the others are not reached while it lasts). A record replaces the
+ * layer's last one, so leaving cloud-only (any other record: `relay` absent) stops the relay.
+ */
 export function layerSettings(setting: Setting, layer: string, layers: readonly string[], reason: string, at: number): LayerSettings | null {
   const base = { issuedAt: at, by: 'controller', reason: reason.slice(0, 1000) };
+  if (setting.placement === 'cloud-only') return layer === layers[0] ? { relay: true, ...base } : null;
   if (setting.placement === 'edge-only') return layer === layers[0] ? { threshold: 0, batchMaxWaitMs: setting.batchMaxWaitMs, ...base } : null;
   return { threshold: setting.threshold, featuresDtype: setting.featuresDtype, batchMaxWaitMs: setting.batchMaxWaitMs, ...base };
 }
@@ -174,9 +184,12 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   }
 
   let state = initialState(opts.initial, Date.now());
-  let prev = await Promise.all(opts.layers.map(scrape));
+  const whole: ControlledLayer | null = opts.wholeModel ? { name: 'whole-model', brokers: '', metrics: opts.wholeModel.metrics } : null;
+  const watched = whole ? [...opts.layers, whole] : [...opts.layers];
+  let prev = await Promise.all(watched.map(scrape));
   let prevAt = performance.now();
-  let loads: (LayerLoad | null)[] = opts.layers.map(() => null);
+  // Until a layer predicts in a window, its lifetime average stands for it (the warm-up's batches, say).
+  let loads: (LayerLoad | null)[] = prev.map((p) => (p.predictCount > 0 ? layerWindow(EMPTY_SCRAPE, p, 1, null).load : null));
   let bandwidth: number | null = null;
   const bwSamples: number[] = [];
   /** the small probe's round trips of the last windows: their minimum is the link's latency without a queue */
@@ -202,13 +215,15 @@ export async function startController(opts: ControllerOptions): Promise<Controll
         bandwidth = [...bwSamples].sort((a, b) => a - b)[Math.floor(bwSamples.length / 2)];
       }
     }
-    const cur = await Promise.all(opts.layers.map(scrape));
+    const cur = await Promise.all(watched.map(scrape));
     const now = performance.now();
     const seconds = (now - prevAt) / 1000;
-    const w = opts.layers.map((_, i) => layerWindow(prev[i], cur[i], seconds, loads[i]));
+    const all = watched.map((_, i) => layerWindow(prev[i], cur[i], seconds, loads[i]));
     prev = cur;
     prevAt = now;
-    loads = w.map((x) => x.load);
+    loads = all.map((x, i) => (cur[i].predictCount > 0 ? x.load : null));
+    const w = all.slice(0, opts.layers.length);
+    const wholeLoad = whole ? loads[opts.layers.length] : null;
     const baseRttMs = recentRtts.length > 0 ? Math.min(...recentRtts) : null;
     const wanBandwidthNow = wanBandwidth({ probed: bandwidth, carried: w[0].wanBytesPerSec, rttMs: wanRtt, baseRttMs });
     if (wanRtt !== null) {
@@ -225,6 +240,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       wanRttMs: wanRtt,
       wanBandwidth: wanBandwidthNow,
       localRttMs: localRtt ?? 0,
+      wholeModel: wholeLoad,
     };
     const d = step(state, snapshot, opts.calibration, opts.hysteresis ?? DEFAULT_HYSTERESIS);
     state = d.state;

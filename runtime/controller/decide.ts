@@ -13,9 +13,11 @@ export const DTYPES: readonly FeaturesDtype[] = ['float32', 'float16', 'int8'];
 
 /**
  * Where requests are answered. `split`: the model's placement as deployed (early exits, the rest forwarded);
- * `edge-only`: every request answered at the first layer's exit (its threshold 0) — what a WAN outage needs.
+ * `edge-only`: every request answered at the first layer's exit (its threshold 0) — what a WAN outage needs;
+ * `cloud-only`: the first layer relays each raw request unprocessed to a worker with the whole model (a standby
+ * beside the last layer) — what a slow edge with a good WAN needs. Only offered where that worker exists.
  */
-export type Placement = 'split' | 'edge-only';
+export type Placement = 'split' | 'edge-only' | 'cloud-only';
 
 /** One threshold of the calibration sweep (npm run calibrate, max-softmax, the deployed placement). */
 export interface CalibrationPoint {
@@ -35,6 +37,10 @@ export interface Calibration {
   readonly featureBytes: Readonly<Partial<Record<FeaturesDtype, number>>>;
   /** accuracy change of the forwarded requests per encoding (calibrate's features table); 0 when unknown */
   readonly encodingDelta?: Readonly<Partial<Record<FeaturesDtype, number>>>;
+  /** bytes of one raw request (a device's frame) crossing the WAN when relayed; no cloud-only without it */
+  readonly inputBytes?: number;
+  /** accuracy of the whole model; @default finalExitAccuracy (the same network without its early exits) */
+  readonly wholeModelAccuracy?: number;
 }
 
 /** What one window measured (means over the window; null = not measured this window). */
@@ -52,6 +58,8 @@ export interface Snapshot {
   readonly wanBandwidth: number | null;
   /** produce round trip to the edge's own cluster */
   readonly localRttMs: number;
+  /** the standby worker with the whole model beside the last layer; absent/null = none, or never measured */
+  readonly wholeModel?: LayerLoad | null;
 }
 
 export interface LayerLoad {
@@ -92,6 +100,7 @@ function edgeServiceMs(s: Snapshot): number {
 
 /** Expected response time (mean, p95) and accuracy of a setting under the window's conditions. */
 export function predict(setting: Setting, s: Snapshot, cal: Calibration): Prediction {
+  if (setting.placement === 'cloud-only') return predictCloudOnly(s, cal);
   const point = pointFor(cal, setting);
   const share = point.edgeShare;
   const edgeMs = edgeServiceMs(s);
@@ -102,13 +111,37 @@ export function predict(setting: Setting, s: Snapshot, cal: Calibration): Predic
   const bytes = cal.featureBytes[setting.featuresDtype] ?? Infinity;
   const transferMs = s.wanBandwidth ? (bytes / s.wanBandwidth) * 1000 : 0;
   const utilisation = s.wanBandwidth ? (s.requestRate * (1 - share) * bytes) / s.wanBandwidth : 0;
-  // M/D/1 waiting time for the link: ρ / (2 (1 − ρ)) service times.
-  const queueMs = utilisation >= 1 ? Infinity : (transferMs * utilisation) / (2 * (1 - utilisation));
+  const queueMs = linkQueueMs(transferMs, utilisation);
   const cloudMs = s.cloud.predictMs * (s.cloud.lag > 0 ? 1.5 : 1);
   const forwardMs = s.edge.predictMs + transferMs + queueMs + s.wanRttMs + cloudMs;
   const meanMs = share * edgeMs + (1 - share) * forwardMs;
   const p95Ms = 1 - share > P95_TAIL ? forwardMs : edgeMs;
   return { meanMs, p95Ms, accuracy, wanUtilisation: utilisation };
+}
+
+/** M/D/1 waiting time for the link: ρ / (2 (1 − ρ)) service times. */
+function linkQueueMs(transferMs: number, utilisation: number): number {
+  return utilisation >= 1 ? Infinity : (transferMs * utilisation) / (2 * (1 - utilisation));
+}
+
+/**
+ * Relayed: a hop through the edge's cluster (no predict), the raw frame across the WAN, the whole model. The whole
+ * model takes every request, so its capacity counts: per-sample time (its predict ÷ its batch size, as measured —
+ * the warm-up's lone requests: conservative) × the request rate is its utilisation; at ≥ 1 it cannot keep up.
+ */
+function predictCloudOnly(s: Snapshot, cal: Calibration): Prediction {
+  const accuracy = cal.wholeModelAccuracy ?? cal.finalExitAccuracy;
+  const whole = s.wholeModel;
+  const never = { meanMs: Infinity, p95Ms: Infinity, accuracy, wanUtilisation: Infinity };
+  if (s.wanRttMs === null || !whole || whole.predictMs <= 0 || cal.inputBytes === undefined) return never;
+  const transferMs = s.wanBandwidth ? (cal.inputBytes / s.wanBandwidth) * 1000 : 0;
+  const utilisation = s.wanBandwidth ? (s.requestRate * cal.inputBytes) / s.wanBandwidth : 0;
+  const perSampleMs = whole.predictMs / Math.max(1, whole.batchSize);
+  const busy = (s.requestRate * perSampleMs) / 1000;
+  if (busy >= 1) return { ...never, wanUtilisation: utilisation };
+  const serverQueueMs = (whole.predictMs * busy) / (2 * (1 - busy));
+  const ms = s.localRttMs + transferMs + linkQueueMs(transferMs, utilisation) + s.wanRttMs + whole.predictMs + serverQueueMs;
+  return { meanMs: ms, p95Ms: ms, accuracy, wanUtilisation: utilisation };
 }
 
 function pointFor(cal: Calibration, setting: Setting): CalibrationPoint {
@@ -134,13 +167,14 @@ export function chooseBatchWait(s: Snapshot): number {
   return 0;
 }
 
-/** Every setting worth predicting: each calibrated threshold × each encoding, plus edge-only. */
+/** Every setting worth predicting: each calibrated threshold × each encoding, edge-only, and cloud-only where a whole-model worker was measured. */
 export function candidates(s: Snapshot, cal: Calibration): Candidate[] {
   const wait = chooseBatchWait(s);
   const dtypes = DTYPES.filter((d) => cal.featureBytes[d] !== undefined);
   const settings: Setting[] = [
     ...cal.points.filter((p) => p.threshold > 0).flatMap((p) => dtypes.map((featuresDtype) => ({ placement: 'split' as const, threshold: p.threshold, featuresDtype, batchMaxWaitMs: wait }))),
     { placement: 'edge-only', threshold: 0, featuresDtype: dtypes[dtypes.length - 1] ?? 'float16', batchMaxWaitMs: wait },
+    ...(s.wholeModel && cal.inputBytes !== undefined ? [{ placement: 'cloud-only' as const, threshold: 1, featuresDtype: dtypes[dtypes.length - 1] ?? 'float16', batchMaxWaitMs: 0 }] : []),
   ];
   return settings.map((setting) => ({ setting, prediction: predict(setting, s, cal) }));
 }

@@ -55,6 +55,12 @@ const Options = z.object({
   threshold: z.coerce.number().min(0).max(1),
   featuresDtype: z.enum(['float32', 'float16', 'int8']),
   batchMaxWaitMs: z.coerce.number().min(0).max(60_000),
+  wholeModelMetrics: z
+    .string()
+    .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
+    .pipe(z.array(z.string().url('must be http(s) URLs')))
+    .optional(),
+  inputBytes: z.coerce.number().int().positive(),
   windowMs: z.coerce.number().int().min(200).max(60_000),
   margin: z.coerce.number().min(0).max(1),
   holdWindows: z.coerce.number().int().min(1).max(100),
@@ -66,10 +72,13 @@ const Options = z.object({
 
 const env = (name: string) => process.env[name];
 
+/** A CIFAR-10 request: a 32×32×3 uint8 frame (3072 bytes + its 20-byte header) with its key and ddnn-* headers. */
+const DEFAULT_INPUT_BYTES = 3300;
+
 export function buildProgram(run: (o: z.infer<typeof Options>) => Promise<void>): Command {
   const collect = (v: string, prev: string[] = []) => [...prev, v];
   return new Command('controller')
-    .description('adaptive controller: moves the exit threshold, the feature encoding and the batch wait (and takes everything to the edge when the WAN is down) through the control topic')
+    .description('adaptive controller: moves the exit threshold, the feature encoding and the batch wait, takes everything to the edge when the WAN is down and to a standby whole model when that is faster, through the control topic')
     .option('--layer <name=brokers@metrics>', 'a layer, first to last (repeat); env DDNN_CONTROLLER_LAYERS (space-separated)', collect)
     .option('--calibration <file>', 'calibration.json of npm run calibrate for the deployed model and placement; env DDNN_CONTROLLER_CALIBRATION', env(CONTROLLER_ENV.calibration))
     .option('--features <file>', "calibrate's features.json (accuracy per encoding); env DDNN_CONTROLLER_FEATURES", env(CONTROLLER_ENV.features))
@@ -77,6 +86,8 @@ export function buildProgram(run: (o: z.infer<typeof Options>) => Promise<void>)
     .option('--threshold <t>', "the workers' configured threshold (the starting point)", env(CONTROLLER_ENV.threshold) ?? '0.8')
     .addOption(new Option('--features-dtype <dtype>', "the workers' configured encoding").choices(['float32', 'float16', 'int8']).default(env(CONTROLLER_ENV.featuresDtype) ?? 'float16'))
     .option('--batch-max-wait-ms <ms>', "the workers' configured batch wait", env(CONTROLLER_ENV.batchMaxWaitMs) ?? '0')
+    .option('--whole-model-metrics <urls>', "/metrics URL(s) of a standby whole-model worker on the first layer's relay topic: enables cloud-only; env DDNN_CONTROLLER_WHOLE_MODEL_METRICS", env(CONTROLLER_ENV.wholeModelMetrics))
+    .option('--input-bytes <n>', 'bytes of one raw request on the WAN when relayed', env(CONTROLLER_ENV.inputBytes) ?? String(DEFAULT_INPUT_BYTES))
     .option('--window-ms <ms>', 'decision window', env(CONTROLLER_ENV.windowMs) ?? '2000')
     .option('--margin <fraction>', 'a change must lower the predicted p95 by this much', String(DEFAULT_HYSTERESIS.margin))
     .option('--hold-windows <n>', '…for this many windows in a row', String(DEFAULT_HYSTERESIS.holdWindows))
@@ -101,7 +112,8 @@ async function main(argv: string[]): Promise<void> {
     const security = securityFromEnv(process.env, (f) => readFileSync(f, 'utf8'));
     const handle = await startController({
       layers: o.layer.map(parseLayer).map((l, i) => (i === 0 ? l : { ...l, security })),
-      calibration,
+      calibration: { ...calibration, inputBytes: o.inputBytes },
+      ...(o.wholeModelMetrics ? { wholeModel: { metrics: o.wholeModelMetrics } } : {}),
       initial: { placement: 'split', threshold: o.threshold, featuresDtype: o.featuresDtype, batchMaxWaitMs: o.batchMaxWaitMs },
       windowMs: o.windowMs,
       hysteresis: { margin: o.margin, holdWindows: o.holdWindows, minDwellMs: o.minDwellMs, outageWindows: DEFAULT_HYSTERESIS.outageWindows },

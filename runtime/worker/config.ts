@@ -32,6 +32,10 @@ export const WorkerConfigSchema = z
     groupId: z.string().min(1).optional().describe('consumer group; default ddnn-worker.<inputTopic>'),
     nextTopic: Topic.optional().describe("next layer's input topic; required when the sub-model forwards features"),
     nextBrokers: Brokers.optional().describe('cluster of the next topic; default: brokers'),
+    relayTopic: Topic.optional().describe(
+      "input topic of a worker with the whole model: raw requests go there unprocessed while the control topic says relay (the cloud-only placement, live)",
+    ),
+    relayBrokers: Brokers.optional().describe('cluster of the relay topic; default: nextBrokers'),
     answerTopic: Topic.optional().describe("one topic for all answers; default: each request's reply-topic header"),
     answerBrokers: Brokers.optional().describe('cluster answers are written to; default: brokers'),
     replyTopicPattern: z
@@ -98,6 +102,7 @@ export const WorkerConfigSchema = z
     ...c,
     groupId: c.groupId ?? `ddnn-worker.${c.inputTopic}`,
     nextBrokers: c.nextBrokers ?? c.brokers,
+    relayBrokers: c.relayBrokers ?? c.nextBrokers ?? c.brokers,
     answerBrokers: c.answerBrokers ?? c.brokers,
     dlqTopic: c.dlqTopic ?? `${c.inputTopic}.dlq`,
     clientId: c.clientId ?? `ddnn-worker-${hostname()}-${process.pid}`,

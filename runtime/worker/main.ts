@@ -14,6 +14,8 @@ const FLAGS: Record<keyof typeof WORKER_ENV, string> = {
   groupId: 'consumer group (default ddnn-worker.<input-topic>)',
   nextTopic: "next layer's input topic",
   nextBrokers: "next layer's cluster (default: --brokers)",
+  relayTopic: 'input topic of a whole-model worker: raw requests go there unprocessed while the control topic says relay (cloud-only placement)',
+  relayBrokers: "relay topic's cluster (default: --next-brokers)",
   answerTopic: "one topic for all answers (default: each request's reply topic)",
   answerBrokers: 'cluster answers are written to (default: --brokers)',
   replyTopicPattern: 'regular expression reply topics must match (default: a `replies.` segment before the name)',

@@ -16,6 +16,7 @@ export function createWorkerMetrics(layer: string, opts: { processMetrics?: bool
     requests: new Counter({ name: 'ddnn_requests_total', help: 'records consumed from the input topic', registers }),
     answers: new Counter({ name: 'ddnn_answers_total', help: 'requests answered at this layer\'s exit', registers }),
     forwards: new Counter({ name: 'ddnn_forwards_total', help: 'requests forwarded to the next layer', registers }),
+    relays: new Counter({ name: 'ddnn_relays_total', help: 'raw requests relayed unprocessed to the whole model (cloud-only placement)', registers }),
     deadLetters: new Counter({ name: 'ddnn_dead_letters_total', help: 'records sent to the dead-letter topic', labelNames: ['reason'], registers }),
     errors: new Counter({ name: 'ddnn_errors_total', help: 'failed batches by stage (records are redelivered)', labelNames: ['stage'], registers }),
     batchSize: new Histogram({ name: 'ddnn_batch_size', help: 'samples per predict', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers }),
@@ -47,6 +48,7 @@ export function createWorkerMetrics(layer: string, opts: { processMetrics?: bool
     }),
     threshold: new Gauge({ name: 'ddnn_exit_threshold', help: 'exit threshold in force', registers }),
     batchWaitSeconds: new Gauge({ name: 'ddnn_batch_max_wait_seconds', help: 'micro-batch wait in force', registers }),
+    relay: new Gauge({ name: 'ddnn_relay', help: '1 while raw requests are relayed to the whole model (cloud-only placement)', registers }),
     featuresEncoding: new Gauge({ name: 'ddnn_features_encoding', help: '1 for the feature encoding in force', labelNames: ['dtype'], registers }),
     inFlight: new Gauge({ name: 'ddnn_in_flight_requests', help: 'requests taken but not yet acknowledged downstream', registers }),
     wanBytes: new Counter({

@@ -26,7 +26,7 @@ import type { SampleOutputs, SubModel } from '../tf/sub-model';
 import { epochMs, HEADER, WireError } from '../wire';
 import { MicroBatcher } from './batcher';
 import { CommitTracker, partitionKey, type Ticket } from './commit-tracker';
-import { checkConfigAgainstManifest, parseWorkerConfig, remoteSecurity, WorkerConfig, WorkerConfigInput } from './config';
+import { checkConfigAgainstManifest, parseWorkerConfig, remoteSecurity, WORKER_ENV, WorkerConfig, WorkerConfigInput } from './config';
 import { deadLetter, recordBytes, type Headers, type OutgoingRecord } from './dead-letter';
 import { startHealthServer, HealthServer } from './http';
 import { ControlFollower, type EffectiveSettings } from './control-follower';
@@ -105,6 +105,7 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   const producers = new ProducerPool(config.clientId, config.produceMaxInFlight);
   const home = await producers.get(config.brokers, secure(config.brokers)); // dead letters go back to the input cluster
   const next = config.nextTopic ? await producers.get(config.nextBrokers, secure(config.nextBrokers)) : null;
+  const relayTo = config.relayTopic ? await producers.get(config.relayBrokers, secure(config.relayBrokers)) : null;
   const answers = await producers.get(config.answerBrokers, secure(config.answerBrokers));
   const consumer = createConsumer(config.clientId, config.brokers, config.groupId, secure(config.brokers));
   const answersAdmin = config.answerTopic ? null : createAdmin(`${config.clientId}-admin`, config.answerBrokers, secure(config.answerBrokers));
@@ -128,7 +129,7 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
     served: models.manifests(),
     answerTopic: config.answerTopic,
     replyTopicPattern: new RegExp(config.replyTopicPattern),
-    forbiddenReplyTopics: new Set([config.inputTopic, config.dlqTopic, ...(config.nextTopic ? [config.nextTopic] : [])]),
+    forbiddenReplyTopics: new Set([config.inputTopic, config.dlqTopic, ...(config.nextTopic ? [config.nextTopic] : []), ...(config.relayTopic ? [config.relayTopic] : [])]),
     maxHeaders: config.maxHeaders,
     maxHeaderBytes: config.maxHeaderBytes,
   };
@@ -136,6 +137,8 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   // starts, so a change applies between batches.
   const policy = { criterion: config.exitCriterion, threshold: config.threshold };
   let featuresDtype = config.featuresDtype;
+  /** the cloud-only placement in force (control topic `relay`): raw requests go on to `relayTopic` unprocessed */
+  let relaying = false;
   const batcher = new MicroBatcher<Job>({ maxSize: config.batchMaxSize, maxWaitMs: config.batchMaxWaitMs });
   showSettings();
   const tracker = new CommitTracker({ maxRecords: config.maxInFlightRecords, maxBytes: config.maxInFlightBytes });
@@ -221,6 +224,10 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
       void sendToDeadLetters(message, topic, partition, w.reason, w.message).then(() => settle(ticket));
       return;
     }
+    if (relaying && request.headers.modelVersion === undefined) {
+      relay(message, ticket, topic, partition, request.inAt);
+      return;
+    }
     const served = models.get(request.manifest!.modelVersion);
     if (!served) {
       // cannot happen: the rules follow the set synchronously (ModelSet's onChange); a dead letter, never a crash
@@ -230,6 +237,30 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
     models.acquire(served);
     batcher.add([{ request, served, ticket, raw: message, topic, partition }], epochMs());
     schedule();
+  }
+
+  /**
+   * The cloud-only placement, live: a device's raw request goes on unprocessed (same value and headers: the reply
+   * topic, the request id, the created-at) to the worker with the whole model, which answers the device itself.
+   */
+  function relay(message: FetchedMessage, ticket: Ticket, topic: string, partition: number, inAt: number): void {
+    const record: OutgoingRecord = { topic: config.relayTopic!, key: message.key, value: message.value, headers: message.headers as OutgoingRecord['headers'] };
+    void deliver(relayTo!, [record]).then(
+      (result) => {
+        const refused = result.refused[0];
+        if (refused) {
+          void sendToDeadLetters(message, topic, partition, 'destination-refused', `${record.topic}: ${refused.reason}`).then(() => settle(ticket));
+          return;
+        }
+        metrics.relays.inc();
+        if (relayTo !== home) metrics.wanBytes.inc({ destination: 'next' }, recordBytes(record));
+        metrics.hopSeconds.observe((epochMs() - inAt) / 1000);
+        settle(ticket);
+      },
+      () => {
+        abandoned++; // stopping: replayed by the next owner
+      },
+    );
   }
 
   // ── room per partition (backpressure) ─────────────────────────────────────────────────────────────────
@@ -460,17 +491,24 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   function showSettings(): void {
     metrics.threshold.set(policy.threshold);
     metrics.batchWaitSeconds.set(batcher.maxWaitMs / 1000);
+    metrics.relay.set(relaying ? 1 : 0);
     for (const dtype of ['float32', 'float16', 'int8']) metrics.featuresEncoding.set({ dtype }, dtype === featuresDtype ? 1 : 0);
   }
 
   function applySettings(s: EffectiveSettings, source: { by?: string; reason?: string } | null): void {
-    const before = { threshold: policy.threshold, featuresDtype, batchMaxWaitMs: batcher.maxWaitMs };
+    const before = { threshold: policy.threshold, featuresDtype, batchMaxWaitMs: batcher.maxWaitMs, relay: relaying };
+    if (s.relay && !config.relayTopic) {
+      // The rest of the record applies; relaying needs a relay topic this worker was not given.
+      metrics.controlRejected.inc({ reason: 'no-relay-topic' });
+      log.warn({ event: 'control-rejected', reason: 'no-relay-topic' }, `relay asked for, but this worker has no relay topic (${WORKER_ENV.relayTopic}): not relaying`);
+    }
+    relaying = s.relay === true && config.relayTopic !== undefined;
     policy.threshold = s.threshold ?? config.threshold;
     featuresDtype = s.featuresDtype ?? config.featuresDtype;
     batcher.setMaxWaitMs(s.batchMaxWaitMs ?? config.batchMaxWaitMs);
     showSettings();
     metrics.controlApplied.inc({ kind: 'settings' });
-    const after = { threshold: policy.threshold, featuresDtype, batchMaxWaitMs: batcher.maxWaitMs };
+    const after = { threshold: policy.threshold, featuresDtype, batchMaxWaitMs: batcher.maxWaitMs, relay: relaying };
     log.info({ event: 'settings-applied', before, after, by: source?.by, reason: source?.reason }, 'run-time settings changed');
     schedule(); // a shorter wait may make a queued partial batch due now
   }

@@ -69,6 +69,12 @@ describe('AdaptiveController', () => {
     expect(envOf(c)[CONTROLLER_ENV.budget]).toBeUndefined();
   });
 
+  test("a standby whole-model worker's metrics enable cloud-only; without them, no variable", () => {
+    expect(envOf(containersOf(synth().deployment)[0])[CONTROLLER_ENV.wholeModelMetrics]).toBeUndefined();
+    const urls = ['http://whole-model.cloud:8080/metrics'];
+    expect(envOf(containersOf(synth({ wholeModelMetricsUrls: urls }).deployment)[0])[CONTROLLER_ENV.wholeModelMetrics]).toBe(urls[0]);
+  });
+
   test.each([
     [{ image: 'worker' }, /image \(worker\) must be pinned/],
     [{ layers: LAYERS.slice(0, 1) }, /layers \(1\) must name at least the first and the last layer/],
@@ -80,6 +86,7 @@ describe('AdaptiveController', () => {
     [{ calibrationJson: '{"finalExitAccuracy":0.9,"exits":[{},{}]}' }, /no sweeps\["max-softmax"\]/],
     [{ threshold: 1.5 }, /threshold \(1\.5\) must be within 0\.\.1/],
     [{ windowMs: 50 }, /windowMs \(50\) must be an integer within 200\.\.60000/],
+    [{ wholeModelMetricsUrls: ['whole:8080'] }, /wholeModelMetricsUrls\[0\] \(whole:8080\) must be an http\(s\) URL/],
   ] as Array<[Partial<AdaptiveControllerProps>, RegExp]>)('rejects bad props at synth: %o', (extra, message) => {
     expect(() => synth(extra)).toThrow(message);
   });

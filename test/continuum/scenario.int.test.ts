@@ -11,7 +11,7 @@ import { Resources } from '../../runtime/continuum/resources';
 import { phaseBounds, wanDropPhases } from '../../runtime/continuum/scenario';
 import { runScenario } from '../../runtime/continuum/scenario-run';
 import { DEFAULT_HYSTERESIS } from '../../runtime/controller/decide';
-import { writeTinyPartitionedModel } from '../runtime/fixtures/tiny-model';
+import { writeTinyPartitionedModel, writeTinyWholeModel } from '../runtime/fixtures/tiny-model';
 
 jest.setTimeout(180_000);
 
@@ -20,6 +20,7 @@ test('wan-drop, short: 0 lost; edge-only during the cut, back to the split after
   const resources = new Resources();
   try {
     await writeTinyPartitionedModel(path.join(dir, 'model', 'edge-cloud'), 13);
+    await writeTinyWholeModel(path.join(dir, 'model', 'cloud-only', 'cloud'), 13); // the standby for cloud-only
     const phases = wanDropPhases({ phaseS: [3, 3, 6, 6, 2], baseLatencyMs: 5, slowdownMs: 10 });
     const steps: string[] = [];
     const { report, files } = await runScenario(
@@ -55,6 +56,8 @@ test('wan-drop, short: 0 lost; edge-only during the cut, back to the split after
       resources,
     );
     const run = report.runs[0];
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(run.backend); // what `auto` resolved to, as the workers reported it
+    expect(report.setup).toMatchObject({ backend: run.backend, backendRequested: 'auto' });
     expect(run.phases.at(-1)).toMatchObject({ phase: 'all', lost: 0 });
     expect(run.phases.map((p) => p.phase)).toEqual([...phases.map((p) => p.name), 'all']);
     const cut = phaseBounds(phases)[2];

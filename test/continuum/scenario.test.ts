@@ -63,6 +63,7 @@ describe('what the records become', () => {
     const run = (name: string, decisions: ScenarioRun['decisions']): ScenarioRun => ({
       name,
       controller: decisions.length > 0,
+      backend: 'tensorflow',
       windows: windowStats(records, 1000_000, 5, 20),
       phases: phaseTable(records, phases, 1000_000, 'edge'),
       decisions,

@@ -1,5 +1,5 @@
 import { getEnvironment } from '../../environments';
-import { cloudOnlyEnvironment, PLACEMENT, wireRun } from '../../runtime/continuum/wiring';
+import { cloudOnlyEnvironment, PLACEMENT, WHOLE_MODEL_WORKER, wireRun } from '../../runtime/continuum/wiring';
 
 const addresses = {
   edge: { local: '127.0.0.1:1001', wan: '127.0.0.1:2001' },
@@ -34,6 +34,29 @@ describe('wireRun, direct transport', () => {
     expect(names('edge')).toEqual(expect.arrayContaining([...w.devices.replyTopics, w.devices.requestTopic]));
     expect(names('cloud')).not.toContain(w.devices.replyTopics[0]);
     expect(w.mirrors).toEqual([]);
+  });
+});
+
+describe('wireRun with a standby whole-model worker (the controller\'s cloud-only placement)', () => {
+  const w = wireRun({ ...base, transport: 'direct', runName: 'whole', wholeModelStandby: true });
+  const whole = w.workers.find((x) => x.name === WHOLE_MODEL_WORKER)!;
+
+  it('runs the cloud-only sub-model beside the last layer, on a topic of its own there, answering across the WAN', () => {
+    expect(whole.layer).toBe('cloud');
+    expect(whole.config).toMatchObject({ model: `/m/${PLACEMENT.cloudOnly}/cloud`, brokers: addresses.cloud.local, answerBrokers: addresses.edge.wan, controlTopic: 'off' });
+    expect(whole.config.nextTopic).toBeUndefined();
+    const cloudTopics = w.topics.cloud.map((t) => t.name);
+    expect(cloudTopics).toEqual(expect.arrayContaining([whole.config.inputTopic, whole.config.dlqTopic]));
+    expect(w.topics.edge.map((t) => t.name)).not.toContain(whole.config.inputTopic);
+  });
+
+  it('tells every entry worker, and only those, where to relay', () => {
+    for (const x of w.workers.filter((x) => x.layer === 'edge')) expect(x.config).toMatchObject({ relayTopic: whole.config.inputTopic, relayBrokers: addresses.cloud.wan });
+    for (const x of w.workers.filter((x) => x.layer === 'cloud')) expect(x.config.relayTopic).toBeUndefined();
+  });
+
+  it('is refused with the mirrored transport', () => {
+    expect(() => wireRun({ ...base, transport: 'mirrored', runName: 'whole', wholeModelStandby: true })).toThrow(/direct transport/);
   });
 });
 

@@ -21,7 +21,7 @@ import { loadSubModel } from '../../runtime/tf/sub-model';
 import { argmax } from '../../runtime/worker/exit-policy';
 import { startWorker, type WorkerHandle } from '../../runtime/worker/worker';
 import { encodeRequestHeaders, encodeTensor } from '../../runtime/wire';
-import { syntheticImages, writeTinyPartitionedModel } from '../runtime/fixtures/tiny-model';
+import { syntheticImages, writeTinyPartitionedModel, writeTinyWholeModel } from '../runtime/fixtures/tiny-model';
 
 const REPO = path.resolve(__dirname, '../..');
 jest.setTimeout(120_000);
@@ -45,10 +45,14 @@ describe('live settings through the control topic', () => {
   /** thresholds between the edge confidences: [low, mid, high] split the images about 30/50/70 % to the cloud */
   let t: number[];
   let run = 0;
+  /** model version of the standby whole-model worker the edge relays to (cloud-only) */
+  let wholeVersion: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'ddnn-control-it-'));
     const model = await writeTinyPartitionedModel(dir, 13);
+    const whole = await writeTinyWholeModel(path.join(dir, 'whole'), 13);
+    wholeVersion = whole.modelVersion;
     await selectBackend('auto');
     const edge = await loadSubModel(model.edge);
     const cloud = await loadSubModel(model.cloud);
@@ -70,6 +74,8 @@ describe('live settings through the control topic', () => {
       { name: 'cloud-in', partitions: 2 },
       { name: 'edge-in.dlq' },
       { name: 'cloud-in.dlq' },
+      { name: 'whole-in', partitions: 2 },
+      { name: 'whole-in.dlq' },
       { name: REPLIES },
       { name: CONTROL_TOPIC, partitions: 1, configs: { ...CONTROL_TOPIC_CONFIGS } },
     ]);
@@ -77,7 +83,9 @@ describe('live settings through the control topic', () => {
     const common = { brokers: cluster.bootstrapServers, threshold: t[1], httpPort: 0, logLevel: 'warn' as const };
     workers.push(
       await startWorker({ ...common, model: model.cloud, inputTopic: 'cloud-in', clientId: 'cloud-0', logLevel: 'error' }, { processMetrics: false }),
-      await startWorker({ ...common, model: model.edge, inputTopic: 'edge-in', nextTopic: 'cloud-in', clientId: 'edge-0' }, { processMetrics: false, logger: pino({ level: 'info' }, capture) }),
+      await startWorker({ ...common, model: model.edge, inputTopic: 'edge-in', nextTopic: 'cloud-in', relayTopic: 'whole-in', clientId: 'edge-0' }, { processMetrics: false, logger: pino({ level: 'info' }, capture) }),
+      // controlTopic off: its manifest's layer is `cloud`, but the cloud's settings and model versions are not its own
+      await startWorker({ ...common, model: whole.whole, inputTopic: 'whole-in', controlTopic: 'off', clientId: 'whole-0', logLevel: 'error' }, { processMetrics: false }),
     );
     await Promise.all(workers.map((w) => w.joined));
 
@@ -181,6 +189,37 @@ describe('live settings through the control topic', () => {
       { layer: 'cloud', threshold: t[1], features: 'float16', batchWaitMs: 0 },
     ]);
     expect(duplicates).toBe(0);
+  });
+
+  test('cloud-only switch under a stream: the edge relays raw requests to the whole model and back — 0 lost, answered by the whole model meanwhile', async () => {
+    const { ids, image } = await stream(150, {
+      30: () => control('settings/edge', settings({ relay: true, reason: 'test: slow edge' })),
+      90: () => control('settings/edge', settings({ threshold: t[1], reason: 'test: edge back' })),
+    });
+    expect(ids.filter((id) => !answers.has(id))).toEqual([]);
+    const byWhole = ids.map((id) => answers.get(id)!.modelVersion === wholeVersion);
+    expect(byWhole.slice(0, 30).filter(Boolean)).toEqual([]);
+    // between the switches (after a bounded settling) every request was answered by the whole model; after, none
+    expect(byWhole.slice(40, 90).filter((b) => !b)).toEqual([]);
+    expect(byWhole.slice(100).filter(Boolean)).toEqual([]);
+    for (const id of ids.filter((_, i) => byWhole[i])) {
+      const a = answers.get(id)!;
+      expect({ exitLayer: a.exitLayer, classIndex: a.classIndex }).toEqual({ exitLayer: 'cloud', classIndex: expected.get(image.get(id)!)!.cloudClass });
+    }
+    expect(duplicates).toBe(0);
+    expect((await workers[1].metrics.relays.get()).values[0].value).toBeGreaterThanOrEqual(50);
+    expect((await workers[1].metrics.relay.get()).values[0].value).toBe(0);
+  });
+
+  test('relay asked of a worker without a relay topic: counted and logged as rejected, the rest of the record applies', async () => {
+    await control('settings/cloud', settings({ relay: true, batchMaxWaitMs: 1, reason: 'test: wrong layer' }));
+    const rejected = async () => (await workers[0].metrics.controlRejected.get()).values.find((v) => v.labels.reason === 'no-relay-topic')?.value ?? 0;
+    const deadline = Date.now() + 10_000;
+    while ((await rejected()) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await rejected()).toBe(1);
+    expect((await workers[0].metrics.batchWaitSeconds.get()).values[0].value).toBe(0.001);
+    expect((await workers[0].metrics.relay.get()).values[0].value).toBe(0);
+    await control('settings/cloud', null); // back to the configured settings
   });
 
   test('bad control records are ignored with a logged reason and a metric; the last good settings stay', async () => {

@@ -125,6 +125,49 @@ describe('best setting of one window', () => {
   });
 });
 
+describe('cloud-only (the first layer relays raw requests to a whole-model worker)', () => {
+  const WITH_WHOLE: Calibration = { ...CAL, inputBytes: 3300 };
+  const slowEdge = { predictMs: 300, batchSize: 1, lag: 0 };
+  const whole = { predictMs: 10, batchSize: 1, lag: 0 };
+
+  test('offered only with a measured whole-model worker and the raw request size', () => {
+    expect(candidates(snap({ wholeModel: whole }), CAL).some((c) => c.setting.placement === 'cloud-only')).toBe(false);
+    expect(candidates(snap(), WITH_WHOLE).some((c) => c.setting.placement === 'cloud-only')).toBe(false);
+    expect(candidates(snap({ wholeModel: { ...whole, predictMs: 0 } }), WITH_WHOLE).every((c) => c.setting.placement !== 'cloud-only' || !Number.isFinite(c.prediction.p95Ms))).toBe(true);
+    expect(candidates(snap({ wholeModel: whole }), WITH_WHOLE)).toHaveLength(4 * 3 + 2);
+  });
+
+  test('its cost: a local hop, the raw frame across the WAN, the round trip, the whole model; its accuracy the last exit', () => {
+    const p = predict({ ...START, placement: 'cloud-only' }, snap({ requestRate: 10, wholeModel: whole }), WITH_WHOLE);
+    const transfer = (3300 / (100 * MBIT)) * 1000;
+    const busy = (10 * 10) / 1000; // 10 req/s × 10 ms
+    expect(p.p95Ms).toBeCloseTo(2 + transfer + 30 + 10 + (10 * busy) / (2 * (1 - busy)), 1);
+    expect(p.accuracy).toBe(CAL.finalExitAccuracy);
+  });
+
+  test('a slow edge with a good WAN and a whole model that keeps up: cloud-only wins', () => {
+    const { candidate } = best(snap({ requestRate: 10, edge: slowEdge, wholeModel: whole }), WITH_WHOLE);
+    expect(candidate.setting.placement).toBe('cloud-only');
+  });
+
+  test('a whole model that cannot keep up with the request rate is never chosen (its predict × rate ≥ 1)', () => {
+    const busyWhole = { predictMs: 40, batchSize: 1, lag: 0 }; // 60 req/s × 40 ms = 2.4
+    const p = predict({ ...START, placement: 'cloud-only' }, snap({ edge: slowEdge, wholeModel: busyWhole }), WITH_WHOLE);
+    expect(p.p95Ms).toBe(Infinity);
+    expect(best(snap({ edge: slowEdge, wholeModel: busyWhole }), WITH_WHOLE).candidate.setting.placement).not.toBe('cloud-only');
+  });
+
+  test('a fast edge keeps the split; WAN down leaves cloud-only for edge-only at once', () => {
+    expect(best(snap({ requestRate: 10, wholeModel: whole }), WITH_WHOLE).candidate.setting.placement).toBe('split');
+    const cloudOnly: Setting = { placement: 'cloud-only', threshold: 1, featuresDtype: 'int8', batchMaxWaitMs: 0 };
+    let state = initialState(cloudOnly, 0);
+    const down = snap({ at: 2000, requestRate: 10, edge: slowEdge, wholeModel: whole, wanRttMs: null });
+    state = step(state, down, WITH_WHOLE).state;
+    const d = step(state, { ...down, at: 4000 }, WITH_WHOLE);
+    expect(d.change?.to.placement).toBe('edge-only');
+  });
+});
+
 describe('hysteresis', () => {
   const windows = (n: number, from: number, over: Partial<Snapshot> = {}) => Array.from({ length: n }, (_, i) => snap({ at: from + i * 2000, ...over }));
 

@@ -104,6 +104,12 @@ describe('what each layer is told', () => {
     expect(layerSettings(edgeOnly, 'edge', ['edge', 'cloud'], 'WAN down', 5)).toMatchObject({ threshold: 0, by: 'controller' });
     expect(layerSettings(edgeOnly, 'cloud', ['edge', 'cloud'], 'WAN down', 5)).toBeNull();
   });
+  test('cloud-only tells the first layer to relay, and only that; any later setting drops the relay (a record replaces the last)', () => {
+    const cloudOnly = { ...split, placement: 'cloud-only' as const, threshold: 1 };
+    expect(layerSettings(cloudOnly, 'edge', ['edge', 'cloud'], 'slow edge', 5)).toEqual({ relay: true, issuedAt: 5, by: 'controller', reason: 'slow edge' });
+    expect(layerSettings(cloudOnly, 'cloud', ['edge', 'cloud'], 'slow edge', 5)).toBeNull();
+    expect(layerSettings(split, 'edge', ['edge', 'cloud'], 'back', 6)).not.toHaveProperty('relay');
+  });
 });
 
 describe('--layer', () => {
