@@ -92,6 +92,9 @@ export interface Candidate {
 /** The share above which the slow path sets the p95 of the mixture. */
 const P95_TAIL = 0.05;
 
+/** Predicted p95s within this fraction of the lowest count as equal; the lowest mean among them wins. */
+export const P95_TIE = 0.1;
+
 function edgeServiceMs(s: Snapshot): number {
   // A request waits for the batch before it on average, then its own: 1.5 batches when the layer is busy.
   const busy = s.edge.lag > 0 ? 1.5 : 1;
@@ -195,15 +198,20 @@ export function best(s: Snapshot, cal: Calibration): { candidate: Candidate; rea
     const top = all.filter((c) => c.setting.placement === 'split').sort((a, b) => b.prediction.accuracy - a.prediction.accuracy)[0];
     return { candidate: top, reason: 'no setting meets the accuracy budget under these conditions: the most accurate one' };
   }
-  feasible.sort(
+  // Near-equal p95s are a tie, broken by the mean: otherwise cloud-only (every request across the WAN) beat a split
+  // that answers half the requests at the edge whenever its p95 came out a hair lower (seen on an 80 ms WAN: same
+  // p95, p50 five times worse).
+  const lowest = Math.min(...feasible.map((c) => c.prediction.p95Ms));
+  const near = feasible.filter((c) => c.prediction.p95Ms <= lowest * (1 + P95_TIE));
+  near.sort(
     (a, b) =>
-      a.prediction.p95Ms - b.prediction.p95Ms ||
       a.prediction.meanMs - b.prediction.meanMs ||
+      a.prediction.p95Ms - b.prediction.p95Ms ||
       b.prediction.accuracy - a.prediction.accuracy ||
       bytes(a) - bytes(b), // fewer WAN bytes when the bandwidth is not known yet
   );
-  const c = feasible[0];
-  return { candidate: c, reason: `lowest predicted p95 within the budget (accuracy ≥ ${(minAccuracy(cal) * 100).toFixed(2)} %)` };
+  const c = near[0];
+  return { candidate: c, reason: `lowest predicted p95 (within ${Math.round(P95_TIE * 100)} %: then the lowest mean) within the budget (accuracy ≥ ${(minAccuracy(cal) * 100).toFixed(2)} %)` };
 }
 
 export interface HysteresisOptions {
@@ -262,7 +270,10 @@ export function step(state: ControllerState, measured: Snapshot, cal: Calibratio
   // Safety first: an outage, or a current setting that cannot work (unbounded queue), does not wait.
   if (s.wanRttMs === null && state.current.placement !== 'edge-only') return change('WAN down');
   if (!Number.isFinite(now.p95Ms) && Number.isFinite(candidate.prediction.p95Ms)) return change('current setting cannot keep up');
-  const better = candidate.prediction.p95Ms <= now.p95Ms * (1 - h.margin) || now.accuracy < minAccuracy(cal) - 1e-9;
+  // Better: a p95 lower by the margin, or a p95 no worse than the margin allows with a mean lower by the margin (a
+  // change back needs a p95 ≥ margin lower, out of reach of that band: no ping-pong on steady input).
+  const p = candidate.prediction;
+  const better = p.p95Ms <= now.p95Ms * (1 - h.margin) || (p.p95Ms <= now.p95Ms * (1 + h.margin) && p.meanMs <= now.meanMs * (1 - h.margin)) || now.accuracy < minAccuracy(cal) - 1e-9;
   if (!better) return keep(null, 0);
   const wins = state.challenger && sameSetting(state.challenger, candidate.setting) ? state.wins + 1 : 1;
   // Leaving edge-only once the WAN is back does not wait for the dwell: edge-only was forced, not chosen, and it

@@ -86,6 +86,13 @@ const STOP_DRAIN_MS = 15_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
 
+/**
+ * While relaying, 1 raw request in this many still takes the split path (a canary): the layers' predict times stay
+ * measured, so the controller sees when the split is worth returning to (without it, an idle layer's last figure
+ * held, and a recovered edge or a drained cloud backlog went unnoticed).
+ */
+export const RELAY_CANARY_EVERY = 20;
+
 export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps: WorkerDeps = {}): Promise<WorkerHandle> {
   const config = parseWorkerConfig(input as Record<string, unknown>);
   const baseLogger = deps.logger ?? pino({ level: config.logLevel, base: { service: 'ddnn-worker' } });
@@ -139,6 +146,7 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
   let featuresDtype = config.featuresDtype;
   /** the cloud-only placement in force (control topic `relay`): raw requests go on to `relayTopic` unprocessed */
   let relaying = false;
+  let relayed = 0;
   const batcher = new MicroBatcher<Job>({ maxSize: config.batchMaxSize, maxWaitMs: config.batchMaxWaitMs });
   showSettings();
   const tracker = new CommitTracker({ maxRecords: config.maxInFlightRecords, maxBytes: config.maxInFlightBytes });
@@ -224,7 +232,7 @@ export async function startWorker(input: WorkerConfig | WorkerConfigInput, deps:
       void sendToDeadLetters(message, topic, partition, w.reason, w.message).then(() => settle(ticket));
       return;
     }
-    if (relaying && request.headers.modelVersion === undefined) {
+    if (relaying && request.headers.modelVersion === undefined && ++relayed % RELAY_CANARY_EVERY !== 0) {
       relay(message, ticket, topic, partition, request.inAt);
       return;
     }

@@ -46,10 +46,10 @@ function snap(over: Partial<Snapshot> = {}): Snapshot {
 const START: Setting = { placement: 'split', threshold: 0.8, featuresDtype: 'float16', batchMaxWaitMs: 0 };
 
 /** Runs windows of 2 s through the controller, returning every change. */
-function run(snaps: Snapshot[], state: ControllerState = initialState(START, -60_000)) {
+function run(snaps: Snapshot[], state: ControllerState = initialState(START, -60_000), cal: Calibration = CAL) {
   const changes: { at: number; to: Setting; reason: string }[] = [];
   for (const s of snaps) {
-    const d = step(state, s, CAL);
+    const d = step(state, s, cal);
     state = d.state;
     if (d.change) changes.push({ at: s.at, to: d.change.to, reason: d.change.reason });
   }
@@ -155,6 +155,21 @@ describe('cloud-only (the first layer relays raw requests to a whole-model worke
     const p = predict({ ...START, placement: 'cloud-only' }, snap({ edge: slowEdge, wholeModel: busyWhole }), WITH_WHOLE);
     expect(p.p95Ms).toBe(Infinity);
     expect(best(snap({ edge: slowEdge, wholeModel: busyWhole }), WITH_WHOLE).candidate.setting.placement).not.toBe('cloud-only');
+  });
+
+  test('an 80 ms WAN: cloud-only and the split predict about the same p95; the split answers half at the edge, so its lower mean wins', () => {
+    const slowLink = snap({ requestRate: 20, wanRttMs: 170, wanBandwidth: 5 * MBIT, wholeModel: { predictMs: 20, batchSize: 1.5, lag: 0 } });
+    const all = candidates(slowLink, WITH_WHOLE);
+    const cloudOnly = all.find((c) => c.setting.placement === 'cloud-only')!;
+    const { candidate } = best(slowLink, WITH_WHOLE);
+    expect(candidate.setting.placement).toBe('split');
+    expect(candidate.prediction.p95Ms).toBeLessThanOrEqual(cloudOnly.prediction.p95Ms * 1.1);
+    expect(candidate.prediction.meanMs).toBeLessThan(cloudOnly.prediction.meanMs * 0.7);
+    // and from cloud-only the controller moves to it (equal p95, mean ≥ 10 % lower), without ping-pong afterwards
+    const from: Setting = { placement: 'cloud-only', threshold: 1, featuresDtype: 'int8', batchMaxWaitMs: 0 };
+    const { changes } = run([2000, 4000, 6000, 8000, 10_000, 12_000].map((at) => ({ ...slowLink, at })), initialState(from, -60_000), WITH_WHOLE);
+    expect(changes.map((c) => c.to.placement)).toEqual(['split']);
+    expect(changes[0].reason).toMatch(/^better by ≥ 10 % for 2 windows/);
   });
 
   test('a fast edge keeps the split; WAN down leaves cloud-only for edge-only at once', () => {
