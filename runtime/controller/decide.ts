@@ -211,7 +211,7 @@ export function best(s: Snapshot, cal: Calibration): { candidate: Candidate; rea
       bytes(a) - bytes(b), // fewer WAN bytes when the bandwidth is not known yet
   );
   const c = near[0];
-  return { candidate: c, reason: `lowest predicted p95 (within ${Math.round(P95_TIE * 100)} %: then the lowest mean) within the budget (accuracy ≥ ${(minAccuracy(cal) * 100).toFixed(2)} %)` };
+  return { candidate: c, reason: `lowest predicted p95 within the budget (accuracy ≥ ${(minAccuracy(cal) * 100).toFixed(2)} %; p95s within ${Math.round(P95_TIE * 100)} % tie, the lowest mean wins)` };
 }
 
 export interface HysteresisOptions {
